@@ -1,0 +1,1 @@
+//! Bramble generator library.
