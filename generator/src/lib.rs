@@ -1,1 +1,17 @@
-//! Bramble generator library.
+//! Bramble's generator: network description -> compressed model -> EIE encoding -> memory plan ->
+//! Verilog, memory images and manifest. Each stage is a module with typed input and output; the
+//! `bramble` binary is thin glue over these.
+
+pub mod compress;
+pub mod desc;
+pub mod encode;
+pub mod error;
+pub mod fsutil;
+pub mod golden;
+pub mod ident;
+pub mod model;
+pub mod source;
+pub mod stats;
+pub mod weights;
+
+pub use error::{Error, Result};

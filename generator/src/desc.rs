@@ -1,0 +1,453 @@
+//! The network description users write (YAML), in two steps like ripgrep's low/high args: raw
+//! deserialised structs that mirror the file, then a validated [`Network`] with float weights
+//! loaded, shapes chained and every per-layer setting resolved. Nothing downstream reads raw YAML.
+
+use crate::error::{io, Error, Result};
+use crate::ident::Ident;
+use crate::weights::{Tensor, TensorFile};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    name: String,
+    weights: PathBuf,
+    #[serde(default)]
+    layout: Option<String>,
+    input: RawInput,
+    #[serde(default)]
+    calibration: Option<PathBuf>,
+    #[serde(default)]
+    defaults: RawSettings,
+    layers: Vec<RawLayer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    size: usize,
+    #[serde(default)]
+    frac_bits: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    act_bits: Option<i64>,
+    #[serde(default)]
+    weight_bits: Option<i64>,
+    #[serde(default)]
+    codebook_bits: Option<i64>,
+    #[serde(default)]
+    prune: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    name: String,
+    weight: String,
+    #[serde(default)]
+    bias: Option<String>,
+    #[serde(default)]
+    activation: Option<String>,
+    #[serde(default)]
+    act_bits: Option<i64>,
+    #[serde(default)]
+    weight_bits: Option<i64>,
+    #[serde(default)]
+    codebook_bits: Option<i64>,
+    #[serde(default)]
+    prune: Option<f64>,
+    #[serde(default)]
+    frac_bits: Option<i64>,
+}
+
+/// Allowed ranges, shared by validation and the documentation.
+pub const ACT_BITS: (i64, i64) = (2, 16);
+pub const WEIGHT_BITS: (i64, i64) = (1, 8);
+pub const CODEBOOK_BITS: (i64, i64) = (2, 18);
+pub const FRAC_BITS: (i64, i64) = (0, 32);
+/// Largest layer dimension (the layer descriptor has 24-bit size fields).
+pub const MAX_DIM: usize = (1 << 24) - 1;
+
+/// Weight tensor layout of 2-D tensors in the weights file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// (out, in): PyTorch.
+    OutIn,
+    /// (in, out): Keras.
+    InOut,
+}
+
+/// Activation applied after saturation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    None,
+    Relu,
+}
+
+/// A validated layer with its float weights in (out, in) order.
+#[derive(Debug, Clone)]
+pub struct FloatLayer {
+    pub name: Ident,
+    pub rows: usize,
+    pub cols: usize,
+    /// Row-major (rows x cols): `weights[i * cols + j]` is the weight from input j to output i.
+    pub weights: Vec<f64>,
+    pub bias: Vec<f64>,
+    pub activation: Activation,
+    pub act_bits: u32,
+    pub weight_bits: u32,
+    pub codebook_bits: u32,
+    pub prune: f64,
+    pub frac_bits: Option<u32>,
+}
+
+/// A validated network description with its weights loaded.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub path: PathBuf,
+    pub name: Ident,
+    pub input_size: usize,
+    pub input_frac_bits: Option<u32>,
+    /// Calibration inputs, already checked for width and finiteness.
+    pub calibration: Option<Vec<Vec<f64>>>,
+    pub layers: Vec<FloatLayer>,
+}
+
+fn invalid(path: &Path, field: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        path: path.into(),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn layer_err(path: &Path, layer: &str, field: &str, message: impl Into<String>) -> Error {
+    Error::Layer {
+        path: path.into(),
+        layer: layer.into(),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn check_bits(
+    path: &Path,
+    layer: &str,
+    field: &str,
+    value: i64,
+    (lo, hi): (i64, i64),
+) -> Result<u32> {
+    if value < lo || value > hi {
+        return Err(layer_err(
+            path,
+            layer,
+            field,
+            format!("{value} is out of range; allowed {lo}..={hi}"),
+        ));
+    }
+    Ok(value as u32)
+}
+
+impl Network {
+    /// Read, parse and validate a description and everything it refers to.
+    pub fn load(path: &Path) -> Result<Network> {
+        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        let raw: RawNetwork = serde_yaml::from_str(&text).map_err(|e| Error::Yaml {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::validate(path, base, raw)
+    }
+
+    fn validate(path: &Path, base: &Path, raw: RawNetwork) -> Result<Network> {
+        let name = Ident::new(&raw.name).map_err(|m| invalid(path, "name", m))?;
+        let layout =
+            match raw.layout.as_deref() {
+                None | Some("out_in") => Layout::OutIn,
+                Some("in_out") => Layout::InOut,
+                Some(other) => return Err(invalid(
+                    path,
+                    "layout",
+                    format!(
+                        "unknown layout `{other}`; expected `out_in` (PyTorch) or `in_out` (Keras)"
+                    ),
+                )),
+            };
+        if raw.input.size == 0 || raw.input.size > MAX_DIM {
+            return Err(invalid(
+                path,
+                "input.size",
+                format!("{} is out of range; allowed 1..={MAX_DIM}", raw.input.size),
+            ));
+        }
+        let input_frac_bits = match raw.input.frac_bits {
+            None => None,
+            Some(f) => Some(check_bits(
+                path,
+                "(input)",
+                "input.frac_bits",
+                f,
+                FRAC_BITS,
+            )?),
+        };
+        if input_frac_bits.is_none() && raw.calibration.is_none() {
+            return Err(invalid(
+                path,
+                "input.frac_bits",
+                "required when no `calibration` file is given",
+            ));
+        }
+        if raw.layers.is_empty() {
+            return Err(invalid(path, "layers", "at least one layer is required"));
+        }
+        if raw.layers.len() > 255 {
+            return Err(invalid(
+                path,
+                "layers",
+                format!("{} layers; the limit is 255", raw.layers.len()),
+            ));
+        }
+        let d = &raw.defaults;
+        check_settings(path, "defaults", d)?;
+
+        let weights_path = base.join(&raw.weights);
+        let file = TensorFile::load(&weights_path)?;
+
+        let mut seen = BTreeSet::new();
+        let mut layers = Vec::with_capacity(raw.layers.len());
+        let mut prev_out = raw.input.size;
+        for (idx, rl) in raw.layers.iter().enumerate() {
+            let lname = Ident::new(&rl.name)
+                .map_err(|m| invalid(path, format!("layers[{idx}].name"), m))?;
+            if !seen.insert(lname.clone()) {
+                return Err(layer_err(
+                    path,
+                    &rl.name,
+                    "name",
+                    "duplicate layer name; layer names must be unique",
+                ));
+            }
+            let ln = rl.name.as_str();
+            let activation = match rl.activation.as_deref() {
+                None | Some("none") | Some("linear") => Activation::None,
+                Some("relu") => Activation::Relu,
+                Some(other) => {
+                    return Err(layer_err(
+                        path,
+                        ln,
+                        "activation",
+                        format!("unknown activation `{other}`; expected `relu` or `none`"),
+                    ))
+                }
+            };
+            let pick =
+                |own: Option<i64>, def: Option<i64>, fallback: i64| own.or(def).unwrap_or(fallback);
+            let act_bits = check_bits(
+                path,
+                ln,
+                "act_bits",
+                pick(rl.act_bits, d.act_bits, 16),
+                ACT_BITS,
+            )?;
+            let weight_bits = check_bits(
+                path,
+                ln,
+                "weight_bits",
+                pick(rl.weight_bits, d.weight_bits, 4),
+                WEIGHT_BITS,
+            )?;
+            let codebook_bits = check_bits(
+                path,
+                ln,
+                "codebook_bits",
+                pick(rl.codebook_bits, d.codebook_bits, 16),
+                CODEBOOK_BITS,
+            )?;
+            let prune = rl.prune.or(d.prune).unwrap_or(0.0);
+            if !(0.0..1.0).contains(&prune) {
+                return Err(layer_err(
+                    path,
+                    ln,
+                    "prune",
+                    format!("{prune} is out of range; allowed [0, 1)"),
+                ));
+            }
+            let frac_bits = match rl.frac_bits {
+                None => None,
+                Some(f) => Some(check_bits(path, ln, "frac_bits", f, FRAC_BITS)?),
+            };
+
+            let w = get_tensor(&file, ln, "weight", &rl.weight)?;
+            if w.shape.len() != 2 {
+                return Err(layer_err(
+                    path,
+                    ln,
+                    "weight",
+                    format!(
+                        "tensor `{}` has shape {:?}; expected a 2-D matrix",
+                        rl.weight, w.shape
+                    ),
+                ));
+            }
+            let (rows, cols, weights) = match layout {
+                Layout::OutIn => (w.shape[0], w.shape[1], w.data.clone()),
+                Layout::InOut => {
+                    let (cin, cout) = (w.shape[0], w.shape[1]);
+                    let mut t = vec![0.0; cin * cout];
+                    for j in 0..cin {
+                        for i in 0..cout {
+                            t[i * cin + j] = w.data[j * cout + i];
+                        }
+                    }
+                    (cout, cin, t)
+                }
+            };
+            if cols != prev_out {
+                let lay = if layout == Layout::OutIn {
+                    "out_in"
+                } else {
+                    "in_out"
+                };
+                return Err(layer_err(path, ln, "weight", format!(
+                    "tensor `{}` has shape {:?}, so {cols} inputs under layout `{lay}`, but the previous {} has {prev_out} outputs",
+                    rl.weight, w.shape, if idx == 0 { "stage (input.size)".to_string() } else { format!("layer `{}`", raw.layers[idx - 1].name) })));
+            }
+            if rows == 0 || rows > MAX_DIM {
+                return Err(layer_err(
+                    path,
+                    ln,
+                    "weight",
+                    format!("{rows} outputs; allowed 1..={MAX_DIM}"),
+                ));
+            }
+            if let Some(k) = weights.iter().position(|v| !v.is_finite()) {
+                return Err(layer_err(path, ln, "weight", format!(
+                    "tensor `{}`: value at row {}, column {} (out, in) is {}; weights must be finite",
+                    rl.weight, k / cols, k % cols, weights[k])));
+            }
+            let bias = match &rl.bias {
+                None => vec![0.0; rows],
+                Some(bname) => {
+                    let b = get_tensor(&file, ln, "bias", bname)?;
+                    if b.shape != [rows] {
+                        return Err(layer_err(
+                            path,
+                            ln,
+                            "bias",
+                            format!(
+                                "tensor `{bname}` has shape {:?}; expected [{rows}]",
+                                b.shape
+                            ),
+                        ));
+                    }
+                    if let Some(k) = b.data.iter().position(|v| !v.is_finite()) {
+                        return Err(layer_err(
+                            path,
+                            ln,
+                            "bias",
+                            format!(
+                                "tensor `{bname}`: value {k} is {}; biases must be finite",
+                                b.data[k]
+                            ),
+                        ));
+                    }
+                    b.data.clone()
+                }
+            };
+            layers.push(FloatLayer {
+                name: lname,
+                rows,
+                cols,
+                weights,
+                bias,
+                activation,
+                act_bits,
+                weight_bits,
+                codebook_bits,
+                prune,
+                frac_bits,
+            });
+            prev_out = rows;
+        }
+
+        let calibration = match &raw.calibration {
+            None => None,
+            Some(c) => {
+                let cpath = base.join(c);
+                let rows = crate::weights::load_inputs(&cpath)?;
+                if rows.is_empty() {
+                    return Err(Error::Input {
+                        path: cpath,
+                        message: "calibration file has no rows".into(),
+                    });
+                }
+                if rows[0].len() != raw.input.size {
+                    return Err(Error::Input {
+                        path: cpath,
+                        message: format!(
+                            "calibration inputs have {} columns; input.size is {}",
+                            rows[0].len(),
+                            raw.input.size
+                        ),
+                    });
+                }
+                Some(rows)
+            }
+        };
+
+        Ok(Network {
+            path: path.into(),
+            name,
+            input_size: raw.input.size,
+            input_frac_bits,
+            calibration,
+            layers,
+        })
+    }
+}
+
+fn check_settings(path: &Path, scope: &str, s: &RawSettings) -> Result<()> {
+    if let Some(v) = s.act_bits {
+        check_bits(path, scope, "act_bits", v, ACT_BITS)?;
+    }
+    if let Some(v) = s.weight_bits {
+        check_bits(path, scope, "weight_bits", v, WEIGHT_BITS)?;
+    }
+    if let Some(v) = s.codebook_bits {
+        check_bits(path, scope, "codebook_bits", v, CODEBOOK_BITS)?;
+    }
+    if let Some(p) = s.prune {
+        if !(0.0..1.0).contains(&p) {
+            return Err(layer_err(
+                path,
+                scope,
+                "prune",
+                format!("{p} is out of range; allowed [0, 1)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn get_tensor<'a>(
+    file: &'a TensorFile,
+    layer: &str,
+    field: &str,
+    name: &str,
+) -> Result<&'a Tensor> {
+    file.tensors.get(name).ok_or_else(|| Error::MissingTensor {
+        path: file.path.clone(),
+        layer: layer.into(),
+        field: field.into(),
+        tensor: name.into(),
+        available: file.names(),
+    })
+}
