@@ -169,18 +169,19 @@ impl Network {
 
     fn validate(path: &Path, base: &Path, raw: RawNetwork) -> Result<Network> {
         let name = Ident::new(&raw.name).map_err(|m| invalid(path, "name", m))?;
-        let layout =
-            match raw.layout.as_deref() {
-                None | Some("out_in") => Layout::OutIn,
-                Some("in_out") => Layout::InOut,
-                Some(other) => return Err(invalid(
+        let layout = match raw.layout.as_deref() {
+            None | Some("out_in") => Layout::OutIn,
+            Some("in_out") => Layout::InOut,
+            Some(other) => {
+                return Err(invalid(
                     path,
                     "layout",
                     format!(
                         "unknown layout `{other}`; expected `out_in` (PyTorch) or `in_out` (Keras)"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         if raw.input.size == 0 || raw.input.size > MAX_DIM {
             return Err(invalid(
                 path,

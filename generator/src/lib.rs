@@ -2,14 +2,18 @@
 //! Verilog, memory images and manifest. Each stage is a module with typed input and output; the
 //! `bramble` binary is thin glue over these.
 
+pub mod bram;
 pub mod compress;
 pub mod desc;
 pub mod encode;
 pub mod error;
 pub mod fsutil;
+pub mod generate;
 pub mod golden;
 pub mod ident;
 pub mod model;
+pub mod parts;
+pub mod plan;
 pub mod source;
 pub mod stats;
 pub mod weights;

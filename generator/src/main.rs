@@ -1,7 +1,7 @@
 //! The `bramble` command line: thin glue over the generator library.
 
 use anyhow::{bail, Context, Result};
-use bramble::{golden, source, stats, weights};
+use bramble::{generate, golden, parts, plan, source, stats, weights};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,40 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Plan the engine's memories onto a part's block RAM.
+    Plan {
+        /// Description (.yaml) or compressed model.
+        net: PathBuf,
+        /// Target part, e.g. xc7z020, xczu9eg, xcu250.
+        #[arg(long)]
+        part: String,
+        /// Processing elements: a number or `auto` (the largest that fits).
+        #[arg(long, default_value = "auto")]
+        pes: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate the accelerator bundle: RTL, memory images, testbench, manifest.
+    Generate {
+        /// Description (.yaml) or compressed model.
+        net: PathBuf,
+        #[arg(long)]
+        part: String,
+        #[arg(long, default_value = "auto")]
+        pes: String,
+        /// Output directory.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Testbench inputs (.npy, one per row); default: deterministic random vectors.
+        #[arg(long)]
+        tb_input: Option<PathBuf>,
+        /// Number of random testbench vectors when --tb-input is not given.
+        #[arg(long, default_value_t = 8)]
+        tb_count: usize,
+        /// Replace the output directory if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the bit-exact golden model on inputs (.npy, one input per row).
     Infer {
         /// Description (.yaml) or compressed model.
@@ -65,6 +99,29 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Compress { net, output } => compress(&net, &output),
         Cmd::Inspect { net, pes, json } => inspect(&net, pes, json),
         Cmd::Infer { net, input, json } => infer(&net, &input, json),
+        Cmd::Plan {
+            net,
+            part,
+            pes,
+            json,
+        } => plan_cmd(&net, &part, &pes, json),
+        Cmd::Generate {
+            net,
+            part,
+            pes,
+            output,
+            tb_input,
+            tb_count,
+            force,
+        } => generate_cmd(
+            &net,
+            &part,
+            &pes,
+            &output,
+            tb_input.as_deref(),
+            tb_count,
+            force,
+        ),
     }
 }
 
@@ -227,5 +284,129 @@ fn infer(net: &Path, input: &Path, json: bool) -> Result<()> {
             writeln!(out, "{i}: raw     {:?}", r)?;
         }
     }
+    Ok(())
+}
+
+fn parse_pes(pes: &str) -> Result<Option<usize>> {
+    if pes == "auto" {
+        return Ok(None);
+    }
+    pes.parse::<usize>().map(Some).map_err(|_| {
+        anyhow::anyhow!(
+            "--pes `{pes}`: expected a number 1..={} or `auto`",
+            plan::MAX_PES
+        )
+    })
+}
+
+fn plan_for(
+    net: &Path,
+    part: &str,
+    pes: &str,
+) -> Result<(
+    bramble::model::Model,
+    &'static parts::Part,
+    plan::Geometry,
+    plan::Plan,
+)> {
+    let model = load(net)?;
+    let part = parts::find(part).map_err(anyhow::Error::msg)?;
+    let (g, p) = plan::choose(&model, part, parse_pes(pes)?).map_err(anyhow::Error::msg)?;
+    Ok((model, part, g, p))
+}
+
+fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
+    writeln!(
+        out,
+        "part {} ({}), {} PEs: {}",
+        p.part,
+        p.family,
+        p.pes,
+        if p.fits { "fits" } else { "does NOT fit" }
+    )?;
+    writeln!(
+        out,
+        "{:<13} {:>5} {:>7} {:>6} {:>12} {:>10} {:>7} {:>7}",
+        "memory", "count", "depth", "width", "style", "primitive", "RAMB18", "RAMB36"
+    )?;
+    for m in &p.memories {
+        writeln!(
+            out,
+            "{:<13} {:>5} {:>7} {:>6} {:>12} {:>10} {:>7} {:>7}",
+            m.name,
+            m.instances,
+            m.depth,
+            m.width,
+            m.style,
+            m.shape
+                .as_deref()
+                .map(|s| format!("{}x{}", m.primitives_per_instance, s))
+                .unwrap_or_else(|| "LUT RAM".into()),
+            m.bram18,
+            m.bram36
+        )?;
+    }
+    writeln!(
+        out,
+        "total: {} RAMB18 + {} RAMB36 = {} of {} RAMB36 tiles ({:.1}%), {} of {} DSP, {} URAM",
+        p.bram18,
+        p.bram36,
+        p.bram36_tiles,
+        p.part_bram36,
+        100.0 * p.bram36_tiles as f64 / p.part_bram36 as f64,
+        p.dsp,
+        p.part_dsp,
+        p.uram
+    )?;
+    Ok(())
+}
+
+fn plan_cmd(net: &Path, part: &str, pes: &str, json: bool) -> Result<()> {
+    let (_, _, _, p) = plan_for(net, part, pes)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &p)?;
+        writeln!(out)?;
+    } else {
+        print_plan(&mut out, &p)?;
+    }
+    Ok(())
+}
+
+fn generate_cmd(
+    net: &Path,
+    part: &str,
+    pes: &str,
+    output: &Path,
+    tb_input: Option<&Path>,
+    tb_count: usize,
+    force: bool,
+) -> Result<()> {
+    let (model, part, g, p) = plan_for(net, part, pes)?;
+    let tb_inputs = match tb_input {
+        None => None,
+        Some(path) => Some(
+            read_inputs(path, &model)?
+                .iter()
+                .map(|x| golden::quantize_input(&model, x))
+                .collect(),
+        ),
+    };
+    let opts = generate::Options {
+        out_dir: output.to_path_buf(),
+        tb_inputs,
+        tb_count,
+        force,
+    };
+    let m = generate::generate(&model, part, &g, &p, &opts)?;
+    let mut out = std::io::stdout().lock();
+    print_plan(&mut out, &p)?;
+    writeln!(
+        out,
+        "wrote {} (top {}, hash {})",
+        output.display(),
+        m.top,
+        m.network_hash
+    )?;
     Ok(())
 }

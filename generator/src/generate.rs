@@ -1,0 +1,611 @@
+//! `bramble generate`: the bundle (docs/bundle.md). Memory images from the EIE encoding, the
+//! top level and testbench from askama templates, hand-written modules from hw/, the manifest,
+//! plan and model; all written to a temporary directory and renamed into place.
+
+use crate::error::{Error, Result};
+use crate::golden;
+use crate::ident::Ident;
+use crate::model::Model;
+use crate::parts::Part;
+use crate::plan::{Geometry, Plan, FIFO_DEPTH};
+use crate::stats::bits_for;
+use askama::Template;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Magic number in the identification block ("BRMB" as little-endian bytes).
+pub const MAGIC: u32 = 0x424D_5242;
+/// Register map / bundle format version.
+pub const VERSION: u32 = 1;
+
+/// Hand-written, network-independent Verilog copied into every bundle.
+pub const HW_FILES: &[(&str, &str)] = &[
+    (
+        "bramble_ram_sdp.v",
+        include_str!("../../hw/bramble_ram_sdp.v"),
+    ),
+    ("bramble_fifo.v", include_str!("../../hw/bramble_fifo.v")),
+    (
+        "bramble_axil_slave.v",
+        include_str!("../../hw/bramble_axil_slave.v"),
+    ),
+    ("bramble_pe.v", include_str!("../../hw/bramble_pe.v")),
+    (
+        "bramble_engine.v",
+        include_str!("../../hw/bramble_engine.v"),
+    ),
+];
+
+/// Fields of templates/top.v (docs/template-context.md). Rust computes every number.
+#[derive(Template)]
+#[template(path = "top.v", escape = "none")]
+pub struct TopTemplate {
+    pub top: String,
+    pub network: String,
+    pub pes: Vec<usize>,
+    pub num_pes: usize,
+    pub num_layers: usize,
+    pub layer_bits: u32,
+    pub act_bits: u32,
+    pub idx_bits: u32,
+    pub cb_bits: u32,
+    pub acc_bits: u32,
+    pub addr_bits: u32,
+    pub in_size: usize,
+    pub out_size: usize,
+    pub ptr_idx_bits: u32,
+    pub ptr_addr_bits: u32,
+    pub ptr_depth: usize,
+    pub ptr_bits: u32,
+    pub row_bits: u32,
+    pub in_buf_depth: usize,
+    pub act_buf_depth: usize,
+    pub entry_depth: usize,
+    pub entry_addr_bits: u32,
+    pub bias_depth: usize,
+    pub bias_addr_bits: u32,
+    pub cb_depth: usize,
+    pub acc_depth: usize,
+    pub fifo_depth: usize,
+    pub entry_block: u8,
+    pub ptr_block: u8,
+    pub bias_block: u8,
+    pub cb_block: u8,
+    pub acc_block: u8,
+    pub in_buf_block: u8,
+    pub act_buf_block: u8,
+    pub layers_block: u8,
+    pub magic: String,
+    pub version: String,
+    pub hash_lo: String,
+    pub hash_hi: String,
+}
+
+/// Fields of templates/tb.v.
+#[derive(Template)]
+#[template(path = "tb.v", escape = "none")]
+pub struct TbTemplate {
+    pub top: String,
+    pub network: String,
+    pub num_pes: usize,
+    pub num_layers: usize,
+    pub act_bits: u32,
+    pub addr_bits: u32,
+    pub in_size: usize,
+    pub out_size: usize,
+    pub in_base: usize,
+    pub out_base: usize,
+    pub num_inputs: usize,
+    pub magic: String,
+    pub version: String,
+    pub hash_lo: String,
+    pub hash_hi: String,
+    pub tb_input_file: String,
+    pub tb_expected_file: String,
+    pub tb_seed: u32,
+    pub tb_timeout_cycles: u64,
+}
+
+/// `ceil(log2(n))`, at least 1: address bits for `n` words.
+pub fn addr_bits_for(n: usize) -> u32 {
+    bits_for(n.saturating_sub(1) as u64)
+}
+
+/// The register map's window size and AXI address width (docs/register-map.md).
+pub fn windows(in_size: usize, out_size: usize) -> (usize, u32) {
+    let w = (4 * in_size.max(out_size)).next_power_of_two().max(0x1000);
+    (w, (4 * w).trailing_zeros())
+}
+
+fn hex32(v: u32) -> String {
+    format!("32'h{v:08X}")
+}
+
+fn block(b: bool) -> u8 {
+    u8::from(b)
+}
+
+impl TopTemplate {
+    pub fn new(model: &Model, g: &Geometry, plan: &Plan, top: &Ident) -> TopTemplate {
+        let style = |name: &str| {
+            plan.memories
+                .iter()
+                .find(|m| m.name == name)
+                .is_some_and(|m| m.block())
+        };
+        let (_, addr_bits) = windows(model.input.size, model.output_size());
+        let ptr_depth = (g.ptr_words / 2).max(1);
+        let hash = model.hash();
+        TopTemplate {
+            top: top.to_string(),
+            network: model.name.to_string(),
+            pes: (0..g.pes).collect(),
+            num_pes: g.pes,
+            num_layers: g.num_layers(),
+            layer_bits: addr_bits_for(g.num_layers()),
+            act_bits: g.act_bits,
+            idx_bits: g.idx_bits,
+            cb_bits: g.cb_bits,
+            acc_bits: g.acc_bits,
+            addr_bits,
+            in_size: model.input.size,
+            out_size: model.output_size(),
+            ptr_idx_bits: addr_bits_for(ptr_depth) + 1,
+            ptr_addr_bits: addr_bits_for(ptr_depth),
+            ptr_depth,
+            ptr_bits: g.ptr_bits,
+            row_bits: addr_bits_for(g.in_buf_depth.max(g.act_buf_depth).max(g.acc_depth)),
+            in_buf_depth: g.in_buf_depth,
+            act_buf_depth: g.act_buf_depth,
+            entry_depth: g.entry_depth,
+            entry_addr_bits: addr_bits_for(g.entry_depth),
+            bias_depth: g.bias_depth,
+            bias_addr_bits: addr_bits_for(g.bias_depth),
+            cb_depth: g.cb_depth,
+            acc_depth: g.acc_depth,
+            fifo_depth: FIFO_DEPTH,
+            entry_block: block(style("entries")),
+            ptr_block: block(style("ptr_even")),
+            bias_block: block(style("bias")),
+            cb_block: block(style("codebook")),
+            acc_block: block(style("accumulators")),
+            in_buf_block: block(style("in_buf")),
+            act_buf_block: block(style("act_buf_a")),
+            layers_block: block(style("layers")),
+            magic: hex32(MAGIC),
+            version: hex32(VERSION),
+            hash_lo: hex32(hash as u32),
+            hash_hi: hex32((hash >> 32) as u32),
+        }
+    }
+}
+
+/// Hex word of `v` at `width` bits (two's complement for negatives).
+fn hex_word(out: &mut String, v: i128, width: u32) {
+    let digits = width.div_ceil(4) as usize;
+    let mask = if width >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << width) - 1
+    };
+    let _ = writeln!(out, "{:0digits$x}", (v as u128) & mask);
+}
+
+fn image(values: impl IntoIterator<Item = i128>, depth: usize, width: u32) -> String {
+    let mut s = String::new();
+    let mut n = 0;
+    for v in values {
+        hex_word(&mut s, v, width);
+        n += 1;
+    }
+    assert!(
+        n <= depth,
+        "internal error: {n} words for a memory of depth {depth}"
+    );
+    for _ in n..depth {
+        hex_word(&mut s, 0, width);
+    }
+    s
+}
+
+/// Every memory image of the bundle: (file name, contents).
+pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
+    let n = g.pes;
+    let mut files = Vec::new();
+    let ptr_depth = (g.ptr_words / 2).max(1);
+    for k in 0..n {
+        let slices = &g.slices[k];
+        // Entries, layers concatenated.
+        let mut entries = Vec::new();
+        let mut ptrs = Vec::with_capacity(g.ptr_words);
+        for (l, s) in slices.iter().enumerate() {
+            let base = entries.len() as i128;
+            debug_assert_eq!(ptrs.len(), g.layers[l].ptr_base);
+            ptrs.extend(s.ptr.iter().map(|&p| base + p as i128));
+            if ptrs.len() % 2 == 1 {
+                ptrs.push(*ptrs.last().unwrap());
+            }
+            entries.extend(
+                s.entries
+                    .iter()
+                    .map(|e| ((e.z as i128) << g.idx_bits) | e.code as i128),
+            );
+        }
+        files.push((
+            format!("pe{k}_entries.mem"),
+            image(entries, g.entry_depth, g.entry_bits),
+        ));
+        let even = ptrs.iter().step_by(2).copied();
+        let odd = ptrs.iter().skip(1).step_by(2).copied();
+        files.push((
+            format!("pe{k}_ptr_even.mem"),
+            image(even, ptr_depth, g.ptr_bits),
+        ));
+        files.push((
+            format!("pe{k}_ptr_odd.mem"),
+            image(odd, ptr_depth, g.ptr_bits),
+        ));
+        let mut bias = Vec::new();
+        for (l, layer) in model.layers.iter().enumerate() {
+            debug_assert_eq!(bias.len(), g.layers[l].bias_base);
+            for r in 0..layer.rows().div_ceil(n) {
+                let i = r * n + k;
+                bias.push(if i < layer.rows() {
+                    layer.bias[i] as i128
+                } else {
+                    0
+                });
+            }
+        }
+        files.push((
+            format!("pe{k}_bias.mem"),
+            image(bias, g.bias_depth, g.acc_bits),
+        ));
+    }
+    let mut cb = Vec::new();
+    for layer in &model.layers {
+        for idx in 0..(1usize << g.idx_bits) {
+            cb.push(layer.codebook.get(idx).copied().unwrap_or(0) as i128);
+        }
+    }
+    files.push(("codebook.mem".into(), image(cb, g.cb_depth, g.cb_bits)));
+    let descs = g.layers.iter().map(|d| {
+        (d.in_size as i128)
+            | ((d.out_size as i128) << 24)
+            | ((d.ptr_base as i128) << 48)
+            | ((d.bias_base as i128) << 72)
+            | ((d.shift as i128) << 96)
+            | ((d.relu as i128) << 104)
+    });
+    files.push(("layers.mem".into(), image(descs, g.num_layers(), 128)));
+    files
+}
+
+/// Manifest (docs/bundle.md).
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub format: &'static str,
+    pub format_version: u32,
+    pub name: String,
+    pub top: String,
+    pub part: String,
+    pub family: String,
+    pub pes: usize,
+    pub network_hash: String,
+    pub magic: u32,
+    pub version: u32,
+    pub act_bits: u32,
+    pub input: IoFormat,
+    pub output: IoFormat,
+    pub layers: Vec<ManifestLayer>,
+    pub registers: Registers,
+    pub window_bytes: usize,
+    pub in_base: usize,
+    pub out_base: usize,
+    pub addr_bits: u32,
+    pub rtl_files: Vec<String>,
+    pub memory_images: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IoFormat {
+    pub size: usize,
+    pub bits: u32,
+    pub frac_bits: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestLayer {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub in_size: usize,
+    #[serde(rename = "out")]
+    pub out_size: usize,
+    pub relu: bool,
+    pub in_frac: u32,
+    pub out_frac: u32,
+    pub nonzeros: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registers {
+    pub magic: u32,
+    pub version: u32,
+    pub hash_lo: u32,
+    pub hash_hi: u32,
+    pub geometry: u32,
+    pub sizes: u32,
+    pub in_base: u32,
+    pub out_base: u32,
+    pub control: u32,
+    pub status: u32,
+    pub cycles_lo: u32,
+    pub cycles_hi: u32,
+}
+
+pub const REGISTERS: Registers = Registers {
+    magic: 0x00,
+    version: 0x04,
+    hash_lo: 0x08,
+    hash_hi: 0x0C,
+    geometry: 0x10,
+    sizes: 0x14,
+    in_base: 0x18,
+    out_base: 0x1C,
+    control: 0x20,
+    status: 0x24,
+    cycles_lo: 0x28,
+    cycles_hi: 0x2C,
+};
+
+/// Options of `bramble generate`.
+pub struct Options {
+    pub out_dir: PathBuf,
+    /// Testbench inputs (quantised); `None` = deterministic random ones.
+    pub tb_inputs: Option<Vec<Vec<i64>>>,
+    pub tb_count: usize,
+    pub force: bool,
+}
+
+/// Top module name for a network.
+pub fn top_name(model: &Model) -> Ident {
+    Ident::new(&format!("{}_top", model.name))
+        .unwrap_or_else(|_| Ident::new("bramble_top").expect("valid"))
+}
+
+/// Deterministic test inputs: a mix of zeros, small values and values at both rails.
+pub fn random_inputs(model: &Model, count: usize, seed: u64) -> Vec<Vec<i64>> {
+    let bits = model.input.format.bits;
+    let hi = (1i64 << (bits - 1)) - 1;
+    let lo = -(1i64 << (bits - 1));
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    (0..count)
+        .map(|v| {
+            (0..model.input.size)
+                .map(|_| {
+                    let r = next();
+                    match (v, r % 8) {
+                        (0, _) => 0, // the first vector is all zeros
+                        (1, _) => {
+                            if r % 2 == 0 {
+                                hi
+                            } else {
+                                lo
+                            }
+                        } // the second saturates
+                        (_, 0..=2) => 0,
+                        (_, 3) => hi,
+                        (_, 4) => lo,
+                        _ => ((r >> 8) as i64).rem_euclid(hi - lo + 1) + lo,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).map_err(|source| Error::Write { path: p, source })
+}
+
+fn render(t: &impl Template, name: &str) -> Result<String> {
+    t.render().map_err(|e| Error::Template {
+        template: name.into(),
+        message: e.to_string(),
+    })
+}
+
+/// Write the bundle for `model` with geometry `g` and plan `plan`.
+pub fn generate(
+    model: &Model,
+    part: &Part,
+    g: &Geometry,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Manifest> {
+    let a = model.input.format.bits;
+    if let Some(l) = model.layers.iter().find(|l| l.out.bits != a) {
+        return Err(Error::Plan(format!(
+            "layer `{}`: act_bits {} differs from the input's {a}; the engine uses one activation width, so set act_bits once in `defaults`",
+            l.name, l.out.bits
+        )));
+    }
+    let top = top_name(model);
+    let out = &opts.out_dir;
+    if out.exists() && !opts.force {
+        return Err(Error::Plan(format!(
+            "{}: already exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    let tmp = crate::fsutil::temp_sibling(out);
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = write_bundle(model, part, g, plan, opts, &top, &tmp);
+    match result {
+        Ok(m) => {
+            let old = tmp.with_extension("old");
+            if out.exists() {
+                std::fs::rename(out, &old).map_err(|source| Error::Write {
+                    path: out.clone(),
+                    source,
+                })?;
+            }
+            std::fs::rename(&tmp, out).map_err(|source| Error::Write {
+                path: out.clone(),
+                source,
+            })?;
+            let _ = std::fs::remove_dir_all(&old);
+            Ok(m)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn write_bundle(
+    model: &Model,
+    part: &Part,
+    g: &Geometry,
+    plan: &Plan,
+    opts: &Options,
+    top: &Ident,
+    dir: &Path,
+) -> Result<Manifest> {
+    let rtl = dir.join("rtl");
+    let tb = dir.join("tb");
+    for d in [dir, &rtl, &tb] {
+        std::fs::create_dir_all(d).map_err(|source| Error::Write {
+            path: d.to_path_buf(),
+            source,
+        })?;
+    }
+    let top_t = TopTemplate::new(model, g, plan, top);
+    let mut rtl_files = Vec::new();
+    for (name, text) in HW_FILES {
+        write(&rtl, name, text.as_bytes())?;
+        rtl_files.push(name.to_string());
+    }
+    let top_file = format!("{top}.v");
+    write(&rtl, &top_file, render(&top_t, "top.v")?.as_bytes())?;
+    rtl_files.push(top_file);
+    let mut images = Vec::new();
+    for (name, text) in memory_images(model, g) {
+        write(&rtl, &name, text.as_bytes())?;
+        images.push(name);
+    }
+
+    // Testbench: stimulus, golden outputs, and the generated bench.
+    let inputs = opts
+        .tb_inputs
+        .clone()
+        .unwrap_or_else(|| random_inputs(model, opts.tb_count, model.hash()));
+    let mut tin = String::new();
+    let mut texp = String::new();
+    for x in &inputs {
+        for &v in x {
+            hex_word(&mut tin, v as i128, 32);
+        }
+        for v in golden::run(model, x) {
+            hex_word(&mut texp, v as i128, 32);
+        }
+    }
+    write(&tb, "tb_input.mem", tin.as_bytes())?;
+    write(&tb, "tb_expected.mem", texp.as_bytes())?;
+    let (window, addr_bits) = windows(model.input.size, model.output_size());
+    let total_entries: usize = g.slices.iter().flatten().map(|s| s.entries.len()).sum();
+    let tb_t = TbTemplate {
+        top: top.to_string(),
+        network: model.name.to_string(),
+        num_pes: g.pes,
+        num_layers: g.num_layers(),
+        act_bits: g.act_bits,
+        addr_bits,
+        in_size: model.input.size,
+        out_size: model.output_size(),
+        in_base: window,
+        out_base: 2 * window,
+        num_inputs: inputs.len(),
+        magic: hex32(MAGIC),
+        version: hex32(VERSION),
+        hash_lo: hex32(model.hash() as u32),
+        hash_hi: hex32((model.hash() >> 32) as u32),
+        tb_input_file: "../tb/tb_input.mem".into(),
+        tb_expected_file: "../tb/tb_expected.mem".into(),
+        tb_seed: (model.hash() >> 7) as u32 & 0x7fff_ffff,
+        // Generous: every entry and every activation several times over, plus fixed overhead.
+        tb_timeout_cycles: 10_000
+            + 8 * (total_entries as u64
+                + g.layers
+                    .iter()
+                    .map(|d| (d.in_size + d.out_size) as u64)
+                    .sum::<u64>()),
+    };
+    write(
+        &tb,
+        &format!("{top}_tb.v"),
+        render(&tb_t, "tb.v")?.as_bytes(),
+    )?;
+
+    let manifest = Manifest {
+        format: "bramble-bundle",
+        format_version: VERSION,
+        name: model.name.to_string(),
+        top: top.to_string(),
+        part: part.name.to_string(),
+        family: part.family.name().to_string(),
+        pes: g.pes,
+        network_hash: model.hash_hex(),
+        magic: MAGIC,
+        version: VERSION,
+        act_bits: g.act_bits,
+        input: IoFormat {
+            size: model.input.size,
+            bits: model.input.format.bits,
+            frac_bits: model.input.format.frac_bits,
+        },
+        output: IoFormat {
+            size: model.output_size(),
+            bits: model.output().bits,
+            frac_bits: model.output().frac_bits,
+        },
+        layers: model
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| ManifestLayer {
+                name: layer.name.to_string(),
+                in_size: layer.cols(),
+                out_size: layer.rows(),
+                relu: layer.activation == crate::desc::Activation::Relu,
+                in_frac: model.in_format(l).frac_bits,
+                out_frac: layer.out.frac_bits,
+                nonzeros: layer.weights.nnz(),
+            })
+            .collect(),
+        registers: REGISTERS,
+        window_bytes: window,
+        in_base: window,
+        out_base: 2 * window,
+        addr_bits,
+        rtl_files,
+        memory_images: images,
+    };
+    let mut mj = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+    mj.push('\n');
+    write(dir, "manifest.json", mj.as_bytes())?;
+    let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
+    pj.push('\n');
+    write(dir, "plan.json", pj.as_bytes())?;
+    write(dir, "model.json", &model.canonical_bytes())?;
+    Ok(manifest)
+}

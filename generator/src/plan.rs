@@ -1,0 +1,387 @@
+//! Memory planning: the engine's geometry for N processing elements, every memory it has, how
+//! each maps onto the part's primitives (block RAM via [`crate::bram`], or LUT RAM), the totals
+//! against the part, and the choice of N.
+
+use crate::bram::{pack, Packing};
+use crate::encode::{encode, PeSlice};
+use crate::model::Model;
+use crate::parts::Part;
+use crate::stats::bits_for;
+use serde::Serialize;
+
+/// Largest PE count accepted (the GEOMETRY register has 8 bits; more makes no sense on these parts).
+pub const MAX_PES: usize = 64;
+/// `--pes auto` stays at or below this many PEs.
+pub const AUTO_MAX_PES: usize = 32;
+/// A memory of more bits than this goes to block RAM; smaller ones to LUT RAM.
+pub const BLOCK_MIN_BITS: usize = 4096;
+/// Entry FIFO depth per PE (EIE: 8 keeps load imbalance small).
+pub const FIFO_DEPTH: usize = 8;
+
+/// One layer's descriptor word (docs/sparse-format.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerDesc {
+    pub in_size: usize,
+    pub out_size: usize,
+    pub ptr_base: usize,
+    pub bias_base: usize,
+    pub shift: u32,
+    pub relu: bool,
+}
+
+/// Everything about the engine that depends on the network and N.
+#[derive(Debug, Clone)]
+pub struct Geometry {
+    pub pes: usize,
+    pub act_bits: u32,
+    pub idx_bits: u32,
+    pub cb_bits: u32,
+    pub acc_bits: u32,
+    /// Per PE, per layer: the encoded slice.
+    pub slices: Vec<Vec<PeSlice>>,
+    pub layers: Vec<LayerDesc>,
+    /// Deepest per-PE entry memory (all PEs share the depth).
+    pub entry_depth: usize,
+    pub entry_bits: u32,
+    /// Pointer words per PE (both banks together; even).
+    pub ptr_words: usize,
+    pub ptr_bits: u32,
+    pub bias_depth: usize,
+    pub acc_depth: usize,
+    pub cb_depth: usize,
+    /// Per-bank depth of the input buffer and of the layer output buffers.
+    pub in_buf_depth: usize,
+    pub act_buf_depth: usize,
+    pub max_cols: usize,
+}
+
+impl Geometry {
+    pub fn new(model: &Model, pes: usize) -> Geometry {
+        let n = pes;
+        let act_bits = model
+            .layers
+            .iter()
+            .map(|l| l.out.bits)
+            .chain([model.input.format.bits])
+            .max()
+            .expect("at least one layer");
+        let idx_bits = model.layers.iter().map(|l| l.weight_bits).max().unwrap();
+        let cb_bits = model.layers.iter().map(|l| l.codebook_bits).max().unwrap();
+        let acc_bits = model.layers.iter().map(|l| l.acc_bits).max().unwrap();
+        let mut slices: Vec<Vec<PeSlice>> = vec![Vec::new(); n];
+        let mut layers = Vec::new();
+        let (mut ptr_base, mut bias_base) = (0usize, 0usize);
+        for (l, layer) in model.layers.iter().enumerate() {
+            for (k, s) in encode(&layer.weights, n).into_iter().enumerate() {
+                slices[k].push(s);
+            }
+            layers.push(LayerDesc {
+                in_size: layer.cols(),
+                out_size: layer.rows(),
+                ptr_base,
+                bias_base,
+                shift: model.shift(l),
+                relu: layer.activation == crate::desc::Activation::Relu,
+            });
+            ptr_base += (layer.cols() + 1).next_multiple_of(2);
+            bias_base += layer.rows().div_ceil(n);
+        }
+        let entry_depth = slices
+            .iter()
+            .map(|pe| pe.iter().map(|s| s.entries.len()).sum::<usize>())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let max_rows = model.layers.iter().map(|l| l.rows()).max().unwrap();
+        let max_hidden = model.layers[..model.layers.len()]
+            .iter()
+            .map(|l| l.rows())
+            .max()
+            .unwrap();
+        Geometry {
+            pes,
+            act_bits,
+            idx_bits,
+            cb_bits,
+            acc_bits,
+            slices,
+            layers,
+            entry_depth,
+            entry_bits: 4 + idx_bits,
+            ptr_words: ptr_base,
+            ptr_bits: bits_for(entry_depth as u64),
+            bias_depth: bias_base.max(1),
+            acc_depth: max_rows.div_ceil(n),
+            cb_depth: model.layers.len() << idx_bits,
+            in_buf_depth: model.input.size.div_ceil(n),
+            act_buf_depth: max_hidden.div_ceil(n),
+            max_cols: model.layers.iter().map(|l| l.cols()).max().unwrap(),
+        }
+    }
+
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+}
+
+/// One kind of memory in the engine (all instances share a shape).
+#[derive(Debug, Clone, Serialize)]
+pub struct Memory {
+    pub name: &'static str,
+    pub holds: &'static str,
+    pub instances: usize,
+    pub depth: usize,
+    pub width: usize,
+    /// `block` or `distributed`.
+    pub style: &'static str,
+    /// Primitive shape per instance (block memories only).
+    pub primitive: Option<String>,
+    pub shape: Option<String>,
+    pub primitives_per_instance: usize,
+    pub bram18: usize,
+    pub bram36: usize,
+}
+
+impl Memory {
+    pub fn block(&self) -> bool {
+        self.style == "block"
+    }
+}
+
+fn memory(
+    part: &Part,
+    name: &'static str,
+    holds: &'static str,
+    instances: usize,
+    depth: usize,
+    width: usize,
+    force_distributed: bool,
+) -> Memory {
+    let block = !force_distributed && depth * width > BLOCK_MIN_BITS;
+    let p: Option<Packing> = block.then(|| pack(depth, width));
+    Memory {
+        name,
+        holds,
+        instances,
+        depth,
+        width,
+        style: if block { "block" } else { "distributed" },
+        primitive: p.map(|p| {
+            if p.ramb18 > 0 {
+                part.family.ramb18()
+            } else {
+                part.family.ramb36()
+            }
+            .to_string()
+        }),
+        shape: p.map(|p| p.shape()),
+        primitives_per_instance: p.map_or(0, |p| p.units),
+        bram18: p.map_or(0, |p| p.ramb18 * instances),
+        bram36: p.map_or(0, |p| p.ramb36 * instances),
+    }
+}
+
+/// The plan: memories, totals and whether it fits.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub part: &'static str,
+    pub family: &'static str,
+    pub pes: usize,
+    pub fits: bool,
+    pub bram18: usize,
+    pub bram36: usize,
+    /// RAMB36 tiles used: `bram36 + ceil(bram18 / 2)`.
+    pub bram36_tiles: usize,
+    pub part_bram36: u32,
+    pub uram: usize,
+    pub part_uram: u32,
+    pub dsp: usize,
+    pub part_dsp: u32,
+    pub memories: Vec<Memory>,
+    /// Why it does not fit (empty when it fits).
+    pub over: Vec<String>,
+}
+
+/// Plan the engine for `pes` processing elements on `part`.
+pub fn plan(model: &Model, part: &'static Part, g: &Geometry) -> Plan {
+    let n = g.pes;
+    let l = g.num_layers();
+    let a = g.act_bits as usize;
+    let mut memories = vec![
+        memory(
+            part,
+            "entries",
+            "sparse weights: relative row index + codebook index (per PE)",
+            n,
+            g.entry_depth,
+            g.entry_bits as usize,
+            false,
+        ),
+        memory(
+            part,
+            "ptr_even",
+            "column pointers, even columns (per PE)",
+            n,
+            (g.ptr_words / 2).max(1),
+            g.ptr_bits as usize,
+            false,
+        ),
+        memory(
+            part,
+            "ptr_odd",
+            "column pointers, odd columns (per PE)",
+            n,
+            (g.ptr_words / 2).max(1),
+            g.ptr_bits as usize,
+            false,
+        ),
+        memory(
+            part,
+            "bias",
+            "biases at accumulator precision (per PE)",
+            n,
+            g.bias_depth,
+            g.acc_bits as usize,
+            false,
+        ),
+        memory(
+            part,
+            "codebook",
+            "shared weights, all layers (per PE copy)",
+            n,
+            g.cb_depth,
+            g.cb_bits as usize,
+            true,
+        ),
+        memory(
+            part,
+            "accumulators",
+            "partial sums of the PE's rows",
+            n,
+            g.acc_depth,
+            g.acc_bits as usize,
+            false,
+        ),
+        memory(
+            part,
+            "in_buf",
+            "input activations (one bank per PE)",
+            n,
+            g.in_buf_depth,
+            a,
+            false,
+        ),
+        memory(
+            part,
+            "act_buf_a",
+            "layer outputs, even layers (one bank per PE)",
+            n,
+            g.act_buf_depth,
+            a,
+            false,
+        ),
+    ];
+    if l > 1 {
+        memories.push(memory(
+            part,
+            "act_buf_b",
+            "layer outputs, odd layers (one bank per PE)",
+            n,
+            g.act_buf_depth,
+            a,
+            false,
+        ));
+    }
+    memories.push(memory(part, "layers", "layer descriptors", 1, l, 128, true));
+    let bram18: usize = memories.iter().map(|m| m.bram18).sum();
+    let bram36: usize = memories.iter().map(|m| m.bram36).sum();
+    let tiles = bram36 + bram18.div_ceil(2);
+    let dsp = n;
+    let mut over = Vec::new();
+    if tiles > part.bram36 as usize {
+        over.push(format!(
+            "block RAM: {tiles} RAMB36 tiles needed ({bram36} RAMB36 + {bram18} RAMB18), {} available: over by {}",
+            part.bram36,
+            tiles - part.bram36 as usize
+        ));
+    }
+    if dsp > part.dsp as usize {
+        over.push(format!(
+            "DSP: {dsp} needed, {} available: over by {}",
+            part.dsp,
+            dsp - part.dsp as usize
+        ));
+    }
+    let _ = model;
+    Plan {
+        part: part.name,
+        family: part.family.name(),
+        pes: n,
+        fits: over.is_empty(),
+        bram18,
+        bram36,
+        bram36_tiles: tiles,
+        part_bram36: part.bram36,
+        uram: 0,
+        part_uram: part.uram,
+        dsp,
+        part_dsp: part.dsp,
+        memories,
+        over,
+    }
+}
+
+/// PE counts `--pes auto` considers for `model`, largest first.
+pub fn auto_candidates(model: &Model) -> Vec<usize> {
+    let max_rows = model.layers.iter().map(|l| l.rows()).max().unwrap_or(1);
+    let cap = (max_rows / 4).clamp(1, AUTO_MAX_PES);
+    (1..=cap).rev().collect()
+}
+
+/// Plan with a given PE count, or the largest that fits. When nothing fits: an error that says
+/// what is over by how much and what would help.
+pub fn choose(
+    model: &Model,
+    part: &'static Part,
+    pes: Option<usize>,
+) -> Result<(Geometry, Plan), String> {
+    let candidates = match pes {
+        Some(n) if n == 0 || n > MAX_PES => {
+            return Err(format!("--pes {n} is out of range; allowed 1..={MAX_PES}"))
+        }
+        Some(n) => vec![n],
+        None => auto_candidates(model),
+    };
+    let mut last = None;
+    for n in candidates {
+        let g = Geometry::new(model, n);
+        let p = plan(model, part, &g);
+        if p.fits {
+            return Ok((g, p));
+        }
+        last = Some(p);
+    }
+    let p = last.expect("at least one candidate");
+    let bits: usize = model
+        .layers
+        .iter()
+        .map(|l| l.weights.nnz() * (4 + l.weight_bits as usize))
+        .sum();
+    Err(format!(
+        "network `{}` does not fit {} with {} PE{}: {}. The weights need about {} KiB of entries. \
+         What would help: more pruning (a higher `prune`), fewer `weight_bits` or `codebook_bits`, \
+         fewer PEs (--pes), or a bigger part (e.g. {})",
+        model.name,
+        part.name,
+        p.pes,
+        if p.pes == 1 { "" } else { "s" },
+        p.over.join("; "),
+        bits.div_ceil(8 * 1024),
+        crate::parts::PARTS
+            .iter()
+            .filter(|q| q.bram36 > part.bram36)
+            .map(|q| q.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}

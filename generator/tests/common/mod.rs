@@ -1,0 +1,313 @@
+//! Helpers shared by the integration tests: writing `.npy`, `.npz` and `.safetensors` files from
+//! Rust, running the `bramble` binary, a small deterministic RNG, and a tiny test network.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (the directory holding `generator/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("generator/ has a parent")
+        .to_path_buf()
+}
+
+/// A named float tensor with its shape (row-major data).
+#[derive(Debug, Clone)]
+pub struct T {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+pub fn t(name: &str, shape: &[usize], data: Vec<f32>) -> T {
+    assert_eq!(shape.iter().product::<usize>(), data.len(), "tensor {name}");
+    T {
+        name: name.into(),
+        shape: shape.to_vec(),
+        data,
+    }
+}
+
+/// A `.npy` (version 1.0) file: header built by hand, then the little-endian payload.
+pub fn npy_bytes(descr: &str, shape: &[usize], payload: &[u8]) -> Vec<u8> {
+    let shape_s = match shape.len() {
+        1 => format!("({},)", shape[0]),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
+    // magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, '\n'.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+pub fn npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy_bytes("<f4", shape, &payload)
+}
+
+pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy_bytes("<f8", shape, &payload)
+}
+
+/// Write a 2-D float32 `.npy` of `rows` (all rows the same length).
+pub fn write_npy_rows(path: &Path, rows: &[Vec<f32>]) {
+    let cols = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    std::fs::write(path, npy_f32(&[rows.len(), cols], &flat)).unwrap();
+}
+
+/// Write a 2-D float64 `.npy` of `rows`.
+pub fn write_npy_rows_f64(path: &Path, rows: &[Vec<f64>]) {
+    let cols = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    std::fs::write(path, npy_f64(&[rows.len(), cols], &flat)).unwrap();
+}
+
+/// Write float32 tensors as a `.npz` (a zip of `.npy` files), deflated or stored.
+pub fn write_npz(path: &Path, tensors: &[T], deflate: bool) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let opts = zip::write::FileOptions::default().compression_method(method);
+    for t in tensors {
+        zip.start_file(format!("{}.npy", t.name), opts).unwrap();
+        zip.write_all(&npy_f32(&t.shape, &t.data)).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Write float32 tensors as `.safetensors`.
+pub fn write_safetensors(path: &Path, tensors: &[T]) {
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.shape.clone(),
+                t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            )
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = bytes
+        .iter()
+        .map(|(n, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    std::fs::write(path, safetensors::serialize(views, None).unwrap()).unwrap();
+}
+
+/// Read every float32 tensor of a `.npz` with npyz (independently of bramble's loader).
+pub fn read_npz(path: &Path) -> BTreeMap<String, T> {
+    let mut archive = npyz::npz::NpzArchive::open(path)
+        .unwrap_or_else(|e| panic!("{}: cannot open: {e}", path.display()));
+    let names: Vec<String> = archive.array_names().map(String::from).collect();
+    let mut out = BTreeMap::new();
+    for name in names {
+        let npy = archive.by_name(&name).unwrap().unwrap();
+        let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+        let data: Vec<f32> = npy.into_vec().unwrap();
+        out.insert(name.clone(), t(&name, &shape, data));
+    }
+    out
+}
+
+/// Read a `.npy` of any plain numeric dtype bramble tests need: returns (shape, values as f64).
+pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().iter().map(|&d| d as usize).collect();
+    (shape, npy.into_vec().unwrap())
+}
+
+pub fn read_npy_i64(path: &Path) -> Vec<i64> {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    npy.into_vec().unwrap()
+}
+
+/// Result of one `bramble` run.
+#[derive(Debug)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Panic with the whole output unless the run succeeded.
+    pub fn expect_ok(self, what: &str) -> Out {
+        assert!(
+            self.ok(),
+            "{what}: bramble failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Run the built `bramble` binary in `cwd` with `args`.
+pub fn bramble_in(cwd: &Path, args: &[&str]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_bramble"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run bramble");
+    Out {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Run `bramble` with path arguments (absolute paths; cwd is the temp dir's parent-agnostic).
+pub fn bramble(args: &[&std::ffi::OsStr]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_bramble"))
+        .args(args)
+        .output()
+        .expect("run bramble");
+    Out {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Assert a clean failure: exit code 1 (not a panic's 101 or a signal), no "panicked" on
+/// stderr, a message starting with `error:`, and every needle present in stderr.
+pub fn assert_clean_failure(out: &Out, what: &str, needles: &[&str]) {
+    let ctx = format!(
+        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.code, out.stdout, out.stderr
+    );
+    assert_eq!(out.code, Some(1), "expected exit code 1; {ctx}");
+    assert!(!out.stderr.contains("panicked"), "panic; {ctx}");
+    assert!(out.stderr.starts_with("error: "), "no `error:` line; {ctx}");
+    for n in needles {
+        assert!(out.stderr.contains(n), "stderr lacks {n:?}; {ctx}");
+    }
+}
+
+/// Sorted file names in `dir`.
+pub fn dir_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// splitmix64: a small deterministic RNG so the tests need no seed handling.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+    /// Uniform integer in lo..=hi.
+    pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
+    }
+    pub fn usize(&mut self, lo: usize, hi: usize) -> usize {
+        self.int(lo as i64, hi as i64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    pub fn pick<'a, X>(&mut self, xs: &'a [X]) -> &'a X {
+        &xs[self.usize(0, xs.len() - 1)]
+    }
+}
+
+/// The small network most error tests start from: 3 -> 4 (relu) -> 2, PyTorch layout, in
+/// `w.npz` next to `net.yaml`. Extra tensors: `bad.weight` (2x5, does not chain).
+pub const TINY_YAML: &str = "\
+name: tiny
+weights: w.npz
+layout: out_in
+input: {size: 3, frac_bits: 8}
+defaults: {act_bits: 16, weight_bits: 3, codebook_bits: 12, prune: 0.0}
+layers:
+  - {name: fc1, weight: l1.weight, bias: l1.bias, activation: relu}
+  - {name: out, weight: l2.weight, bias: l2.bias, activation: none}
+";
+
+pub fn tiny_tensors() -> Vec<T> {
+    vec![
+        t(
+            "l1.weight",
+            &[4, 3],
+            vec![
+                0.5, -0.25, 0.0, 1.5, 0.75, -1.0, 0.0, 0.125, 0.3, -0.6, 0.9, 0.0,
+            ],
+        ),
+        t("l1.bias", &[4], vec![0.1, -0.2, 0.0, 0.05]),
+        t(
+            "l2.weight",
+            &[2, 4],
+            vec![1.0, -0.5, 0.25, 0.0, -0.75, 0.0, 0.6, 1.2],
+        ),
+        t("l2.bias", &[2], vec![0.01, -0.02]),
+        t("bad.weight", &[2, 5], vec![0.5; 10]),
+    ]
+}
+
+/// A temp dir holding `net.yaml` (TINY_YAML unless overridden) and `w.npz`.
+pub fn tiny_dir(yaml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_npz(&dir.path().join("w.npz"), &tiny_tensors(), true);
+    std::fs::write(dir.path().join("net.yaml"), yaml).unwrap();
+    dir
+}
