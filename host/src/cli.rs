@@ -1,0 +1,269 @@
+//! Command-line pieces shared by `bramble-host` and the generator's `bramble run`: the backend
+//! selection (a clap `Args` struct to flatten) and a `Duration` parser. Opening a backend from
+//! these arguments is the only place that knows every backend.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::backend::Backend;
+use crate::device::Device;
+use crate::devmem::{DevMemBackend, DevMemConfig};
+use crate::error::{Error, Result};
+use crate::manifest::Bundle;
+use crate::uio::{UioBackend, UioConfig};
+use crate::xdma::{XdmaBackend, XdmaConfig};
+
+/// Which way to reach the accelerator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// Verilator simulation of the bundle's RTL (feature `sim`).
+    Sim,
+    /// Zynq UIO (`/dev/uioN`, found by name).
+    Uio,
+    /// `/dev/mem` at a physical address.
+    Devmem,
+    /// PCIe XDMA (`/dev/xdmaN_*`).
+    Xdma,
+}
+
+/// Backend options (flatten into a clap command with `#[command(flatten)]`).
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Backend to use.
+    #[arg(long, value_enum)]
+    pub backend: BackendKind,
+
+    /// Per-run wait timeout (e.g. 500ms, 2s, 100us).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// sysfs root (uio, load).
+    #[arg(long, default_value = "/sys", value_name = "DIR")]
+    pub sysfs_root: PathBuf,
+
+    /// Device root (uio, xdma).
+    #[arg(long, default_value = "/dev", value_name = "DIR")]
+    pub dev_root: PathBuf,
+
+    /// UIO device name (device-tree node name) or `uioN`; default: the manifest's `top`.
+    #[arg(long, value_name = "NAME")]
+    pub uio_name: Option<String>,
+
+    /// Poll STATUS instead of waiting on the UIO interrupt.
+    #[arg(long)]
+    pub no_irq: bool,
+
+    /// Physical base address for devmem (e.g. 0x43c00000).
+    #[arg(long, value_parser = parse_u64, value_name = "ADDR")]
+    pub base: Option<u64>,
+
+    /// Bytes to map for devmem (default: the bundle's address space).
+    #[arg(long, value_parser = parse_u64, value_name = "BYTES")]
+    pub size: Option<u64>,
+
+    /// The memory device for devmem.
+    #[arg(long, default_value = "/dev/mem", value_name = "PATH")]
+    pub mem: PathBuf,
+
+    /// N in /dev/xdmaN_*.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub xdma_index: u32,
+
+    /// XDMA DMA channel (h2c_C / c2h_C).
+    #[arg(long, default_value_t = 0, value_name = "C")]
+    pub xdma_channel: u32,
+
+    /// Offset of the accelerator in the XDMA user BAR.
+    #[arg(long, default_value = "0", value_parser = parse_u64, value_name = "OFFSET")]
+    pub bar_offset: u64,
+
+    /// AXI address of the accelerator as the XDMA DMA engines see it.
+    #[arg(long, default_value = "0", value_parser = parse_u64, value_name = "ADDR")]
+    pub axi_base: u64,
+
+    /// XDMA user interrupt K (`/dev/xdmaN_events_K`) wired to irq_o; default: poll.
+    #[arg(long, value_name = "K")]
+    pub xdma_event: Option<u32>,
+
+    /// Simulation only: write an FST waveform.
+    #[arg(long, value_name = "FILE.fst")]
+    pub trace: Option<PathBuf>,
+
+    /// Simulation only: cache directory for built models (default: $BRAMBLE_SIM_CACHE, or
+    /// bramble-sim-cache in the cargo target dir, or ~/.cache/bramble/sim).
+    #[arg(long, value_name = "DIR")]
+    pub sim_cache: Option<PathBuf>,
+}
+
+impl BackendArgs {
+    /// Opens the selected backend for `bundle` and identifies the device.
+    pub fn open(&self, bundle: Bundle) -> Result<Device> {
+        let backend = self.open_backend(Some(&bundle))?;
+        Device::open(bundle, backend)
+    }
+
+    /// Opens the selected backend without identifying anything. Without a bundle only window 0's
+    /// first 0x1000 bytes are mapped (enough for the identification block); the simulator always
+    /// needs a bundle.
+    pub fn open_backend(&self, bundle: Option<&Bundle>) -> Result<Box<dyn Backend>> {
+        let space = bundle.map_or(0x1000, |b| b.address_space());
+        Ok(match self.backend {
+            BackendKind::Sim => {
+                let bundle = bundle.ok_or_else(|| Error::Backend {
+                    backend: "sim".into(),
+                    detail: "the simulator needs --bundle DIR (it builds the bundle's RTL)".into(),
+                })?;
+                self.open_sim(bundle)?
+            }
+            BackendKind::Uio => {
+                let name = match (&self.uio_name, bundle) {
+                    (Some(n), _) => n.clone(),
+                    (None, Some(b)) => b.manifest().top.clone(),
+                    (None, None) => {
+                        return Err(Error::Backend {
+                            backend: "uio".into(),
+                            detail: "--uio-name NAME is required without --bundle".into(),
+                        })
+                    }
+                };
+                let cfg = UioConfig {
+                    name,
+                    sysfs_root: self.sysfs_root.clone(),
+                    dev_root: self.dev_root.clone(),
+                    interrupt: !self.no_irq,
+                };
+                Box::new(UioBackend::open(&cfg, space)?)
+            }
+            BackendKind::Devmem => {
+                let base = self.base.ok_or_else(|| Error::Backend {
+                    backend: "devmem".into(),
+                    detail: "--base ADDR is required (the accelerator's physical address from \
+                             the Vivado address editor)"
+                        .into(),
+                })?;
+                let cfg = DevMemConfig {
+                    path: self.mem.clone(),
+                    base,
+                    size: self.size,
+                };
+                Box::new(DevMemBackend::open(&cfg, space)?)
+            }
+            BackendKind::Xdma => {
+                let cfg = XdmaConfig {
+                    dev_root: self.dev_root.clone(),
+                    index: self.xdma_index,
+                    channel: self.xdma_channel,
+                    bar_offset: self.bar_offset,
+                    axi_base: self.axi_base,
+                    event: self.xdma_event,
+                };
+                Box::new(XdmaBackend::open(&cfg, space)?)
+            }
+        })
+    }
+
+    #[cfg(feature = "sim")]
+    fn open_sim(&self, bundle: &Bundle) -> Result<Box<dyn Backend>> {
+        let opts = crate::sim::SimOptions {
+            cache_dir: self.sim_cache.clone(),
+            trace: self.trace.clone(),
+            verilator: None,
+            progress: true,
+            jobs: None,
+        };
+        let lib = crate::sim::build(bundle, &opts)?;
+        Ok(Box::new(crate::sim::SimBackend::new(
+            &lib,
+            bundle,
+            opts.trace.as_deref(),
+        )?))
+    }
+
+    #[cfg(not(feature = "sim"))]
+    fn open_sim(&self, _bundle: &Bundle) -> Result<Box<dyn Backend>> {
+        Err(Error::Backend {
+            backend: "sim".into(),
+            detail: "this binary was built without the `sim` feature (a board build); use \
+                     `bramble sim` on a development machine"
+                .into(),
+        })
+    }
+}
+
+/// The exit code for an error: 1 other, 2 usage (clap's own), 3 device does not match the
+/// bundle, 4 timeout, 5 device absent / permission denied / mapping too small, 6 bitstream or
+/// fpga_manager, 7 bad bundle or input file. Shared so `bramble run` / `bramble sim` agree.
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Mismatch { .. } => 3,
+        Error::Timeout { .. } => 4,
+        Error::DeviceAbsent { .. } | Error::PermissionDenied { .. } | Error::MapTooSmall { .. } => {
+            5
+        }
+        Error::Bitstream { .. } | Error::PartMismatch { .. } | Error::FpgaManagerTimeout { .. } => {
+            6
+        }
+        Error::ManifestParse { .. }
+        | Error::ManifestField { .. }
+        | Error::Input { .. }
+        | Error::Length { .. }
+        | Error::RawRange { .. } => 7,
+        _ => 1,
+    }
+}
+
+/// Parses `500ms`, `2s`, `100us`, `1.5s`, `10ns`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration like 500ms or 2s, found {s:?}"))?;
+    let secs = match unit.trim() {
+        "" | "s" => v,
+        "ms" => v / 1e3,
+        "us" | "µs" => v / 1e6,
+        "ns" => v / 1e9,
+        "m" | "min" => v * 60.0,
+        u => {
+            return Err(format!(
+                "unknown duration unit {u:?} in {s:?} (use ns, us, ms, s, min)"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// Parses a decimal or `0x` hexadecimal number.
+pub fn parse_u64(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| format!("expected a number (decimal or 0x hex), found {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("100us").unwrap(), Duration::from_micros(100));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_u64("0x43c0_0000").unwrap(), 0x43c0_0000);
+        assert_eq!(parse_u64("4096").unwrap(), 4096);
+        assert!(parse_u64("0xzz").is_err());
+    }
+}

@@ -1,0 +1,496 @@
+//! `Device`: the one driver sequence every backend uses (identify, write inputs, start, wait, read
+//! outputs and cycles), over a [`Backend`]. Shaped like PYNQ/XRT: open, run, wait with a
+//! `Duration`, read back; `Run` is the handle of a started run.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::backend::{check_access, Backend, Event};
+use crate::error::{Error, Result};
+use crate::manifest::{
+    Bundle, Registers, CONTROL_IRQ_ENABLE, CONTROL_START, FORMAT_VERSION, MAGIC, STATUS_DONE,
+    STATUS_IRQ_PENDING,
+};
+use crate::numeric;
+
+/// The identification block as read from a device (docs/register-map.md, 0x000..0x01C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub magic: u32,
+    pub version: u32,
+    pub hash: u64,
+    pub geometry: u32,
+    pub sizes: u32,
+    pub in_base: u32,
+    pub out_base: u32,
+}
+
+impl Identity {
+    /// Reads the identification block through `backend` at the register offsets `r`, checking
+    /// each access against `space` bytes.
+    pub fn read(backend: &mut dyn Backend, r: &Registers, space: u64) -> Result<Identity> {
+        let mut rd = |off: u64| -> Result<u32> {
+            check_access(off, 1, space)?;
+            backend.read32(off)
+        };
+        Ok(Identity {
+            magic: rd(r.magic)?,
+            version: rd(r.version)?,
+            hash: rd(r.hash_lo)? as u64 | ((rd(r.hash_hi)? as u64) << 32),
+            geometry: rd(r.geometry)?,
+            sizes: rd(r.sizes)?,
+            in_base: rd(r.in_base)?,
+            out_base: rd(r.out_base)?,
+        })
+    }
+
+    /// PEs (`GEOMETRY[7:0]`).
+    pub fn pes(&self) -> u32 {
+        self.geometry & 0xFF
+    }
+    /// Layers (`GEOMETRY[15:8]`).
+    pub fn layers(&self) -> u32 {
+        (self.geometry >> 8) & 0xFF
+    }
+    /// Activation bits (`GEOMETRY[23:16]`).
+    pub fn act_bits(&self) -> u32 {
+        (self.geometry >> 16) & 0xFF
+    }
+    /// Input size (`SIZES[15:0]`).
+    pub fn in_size(&self) -> u32 {
+        self.sizes & 0xFFFF
+    }
+    /// Output size (`SIZES[31:16]`).
+    pub fn out_size(&self) -> u32 {
+        self.sizes >> 16
+    }
+
+    /// Compares every field with the bundle; the first difference is the error, naming the field
+    /// with the expected and found values.
+    pub fn check(&self, bundle: &Bundle) -> Result<()> {
+        let m = bundle.manifest();
+        fn hex(v: u64) -> String {
+            format!("{v:#x}")
+        }
+        type Check = (&'static str, u64, u64, fn(u64) -> String);
+        let checks: [Check; 11] = [
+            ("MAGIC", MAGIC as u64, self.magic as u64, hex),
+            ("VERSION", FORMAT_VERSION as u64, self.version as u64, |v| {
+                v.to_string()
+            }),
+            (
+                "network hash (HASH_HI:HASH_LO)",
+                bundle.network_hash(),
+                self.hash,
+                |v| format!("{v:016x}"),
+            ),
+            ("GEOMETRY PEs", m.pes as u64, self.pes() as u64, |v| {
+                v.to_string()
+            }),
+            (
+                "GEOMETRY layers",
+                m.layers.len() as u64,
+                self.layers() as u64,
+                |v| v.to_string(),
+            ),
+            (
+                "GEOMETRY act_bits",
+                m.act_bits as u64,
+                self.act_bits() as u64,
+                |v| v.to_string(),
+            ),
+            ("GEOMETRY[31:24]", 0, (self.geometry >> 24) as u64, hex),
+            (
+                "SIZES input",
+                m.input.size as u64,
+                self.in_size() as u64,
+                |v| v.to_string(),
+            ),
+            (
+                "SIZES output",
+                m.output.size as u64,
+                self.out_size() as u64,
+                |v| v.to_string(),
+            ),
+            ("IN_BASE", m.in_base, self.in_base as u64, hex),
+            ("OUT_BASE", m.out_base, self.out_base as u64, hex),
+        ];
+        for (field, expected, found, show) in checks {
+            if expected != found {
+                let mut found_s = show(found);
+                if field == "MAGIC" && found == 0xFFFF_FFFF {
+                    found_s.push_str(" (all ones: nothing answers at this address?)");
+                }
+                return Err(Error::Mismatch {
+                    field,
+                    expected: show(expected),
+                    found: found_s,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let magic = self.magic.to_le_bytes();
+        let printable = magic.iter().all(|b| b.is_ascii_graphic());
+        writeln!(
+            f,
+            "MAGIC     {:#010x}{}",
+            self.magic,
+            if printable {
+                format!(" ({})", String::from_utf8_lossy(&magic))
+            } else {
+                String::new()
+            }
+        )?;
+        writeln!(f, "VERSION   {}", self.version)?;
+        writeln!(f, "HASH      {:016x}", self.hash)?;
+        writeln!(
+            f,
+            "GEOMETRY  {} PEs, {} layers, {}-bit activations",
+            self.pes(),
+            self.layers(),
+            self.act_bits()
+        )?;
+        writeln!(
+            f,
+            "SIZES     {} inputs, {} outputs",
+            self.in_size(),
+            self.out_size()
+        )?;
+        writeln!(f, "IN_BASE   {:#x}", self.in_base)?;
+        write!(f, "OUT_BASE  {:#x}", self.out_base)
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// CYCLES: clock cycles from START to DONE, measured by the device.
+    pub cycles: u64,
+    /// Host wall-clock time spent in `wait`.
+    pub elapsed: Duration,
+}
+
+/// Outputs of one inference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Output {
+    /// Raw output integers (sign-extended `act_bits`).
+    pub raw: Vec<i64>,
+    /// `raw / 2^output.frac_bits`.
+    pub values: Vec<f64>,
+    /// CYCLES of the run.
+    pub cycles: u64,
+}
+
+/// Outputs of a batch; serialises as the JSON `bramble sim` / `bramble-host run --json` print:
+/// `{"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Batch {
+    pub outputs: Vec<Vec<f64>>,
+    pub raw: Vec<Vec<i64>>,
+    pub cycles: Vec<u64>,
+}
+
+impl Batch {
+    fn push(&mut self, o: Output) {
+        self.outputs.push(o.values);
+        self.raw.push(o.raw);
+        self.cycles.push(o.cycles);
+    }
+}
+
+/// An opened, identified accelerator. Dropping it releases the backend (mapping, files, model).
+pub struct Device {
+    bundle: Bundle,
+    backend: Box<dyn Backend>,
+    identity: Identity,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("bundle", &self.bundle.dir())
+            .field("backend", &self.backend.describe())
+            .finish()
+    }
+}
+
+/// Longest single sleep while polling STATUS without an interrupt.
+const MAX_POLL_SLEEP: Duration = Duration::from_millis(1);
+/// Longest single interrupt wait before STATUS is re-read.
+const EVENT_SLICE: Duration = Duration::from_millis(50);
+
+impl Device {
+    /// Opens the device behind `backend` for `bundle`: checks that the backend reaches the whole
+    /// address space, reads the identification block and refuses any mismatch with the manifest.
+    pub fn open(bundle: Bundle, backend: Box<dyn Backend>) -> Result<Device> {
+        let mut backend = backend;
+        if backend.size() < bundle.address_space() {
+            return Err(Error::MapTooSmall {
+                path: backend.describe().into(),
+                size: backend.size(),
+                needed: bundle.address_space(),
+            });
+        }
+        let identity = Identity::read(
+            backend.as_mut(),
+            &bundle.manifest().registers,
+            bundle.address_space(),
+        )?;
+        identity.check(&bundle)?;
+        Ok(Device {
+            bundle,
+            backend,
+            identity,
+        })
+    }
+
+    /// The bundle this device was checked against.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The identification block read at open.
+    pub fn identity(&self) -> Identity {
+        self.identity
+    }
+
+    /// The backend's description (`uio /dev/uio0`, `verilator ...`).
+    pub fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    /// For a simulator: clock cycles simulated so far, bus traffic included (for throughput
+    /// figures); `None` on hardware.
+    pub fn sim_cycles(&self) -> Option<u64> {
+        self.backend.sim_cycles()
+    }
+
+    /// Reads a 32-bit register (any window) at a byte offset, checked against the address space.
+    pub fn read_register(&mut self, offset: u64) -> Result<u32> {
+        check_access(offset, 1, self.bundle.address_space())?;
+        self.backend.read32(offset)
+    }
+
+    /// Writes a 32-bit register (any window) at a byte offset, checked against the address space.
+    pub fn write_register(&mut self, offset: u64, value: u32) -> Result<()> {
+        check_access(offset, 1, self.bundle.address_space())?;
+        self.backend.write32(offset, value)
+    }
+
+    /// STATUS.
+    pub fn status(&mut self) -> Result<u32> {
+        let off = self.bundle.manifest().registers.status;
+        self.read_register(off)
+    }
+
+    /// CYCLES of the last run (CYCLES_HI:CYCLES_LO, re-read if the high word changed).
+    pub fn cycles(&mut self) -> Result<u64> {
+        let r = self.bundle.manifest().registers;
+        // CYCLES only changes at the end of a run, so one retry settles a torn read; never loop.
+        let mut hi = self.read_register(r.cycles_hi)?;
+        let mut lo = self.read_register(r.cycles_lo)?;
+        let hi2 = self.read_register(r.cycles_hi)?;
+        if hi2 != hi {
+            hi = hi2;
+            lo = self.read_register(r.cycles_lo)?;
+        }
+        Ok(((hi as u64) << 32) | lo as u64)
+    }
+
+    /// Writes raw input integers (each must fit signed `act_bits`) to the input window.
+    pub fn write_inputs_raw(&mut self, raw: &[i64]) -> Result<()> {
+        let m = self.bundle.manifest();
+        if raw.len() != m.input.size {
+            return Err(Error::Length {
+                what: "input",
+                expected: m.input.size,
+                found: raw.len(),
+            });
+        }
+        let bits = m.act_bits;
+        let mut words = Vec::with_capacity(raw.len());
+        for (index, &value) in raw.iter().enumerate() {
+            if !numeric::fits(value, bits) {
+                return Err(Error::RawRange { index, value, bits });
+            }
+            words.push(value as u32);
+        }
+        let base = m.in_base;
+        check_access(base, words.len(), self.bundle.address_space())?;
+        self.backend.write_words(base, &words)
+    }
+
+    /// Quantises `x` with the manifest's input format and writes it; returns the raw integers.
+    pub fn write_inputs(&mut self, x: &[f64]) -> Result<Vec<i64>> {
+        let raw = self.quantize_inputs(x)?;
+        self.write_inputs_raw(&raw)?;
+        Ok(raw)
+    }
+
+    /// Quantises `x` per the manifest (docs/numerics.md) without touching the device.
+    pub fn quantize_inputs(&self, x: &[f64]) -> Result<Vec<i64>> {
+        let m = self.bundle.manifest();
+        if x.len() != m.input.size {
+            return Err(Error::Length {
+                what: "input",
+                expected: m.input.size,
+                found: x.len(),
+            });
+        }
+        Ok(x.iter()
+            .map(|&v| numeric::quantize(v, m.input.frac_bits, m.act_bits))
+            .collect())
+    }
+
+    /// Reads the raw output integers (valid once DONE).
+    pub fn read_outputs_raw(&mut self) -> Result<Vec<i64>> {
+        let m = self.bundle.manifest();
+        let (base, n, bits) = (m.out_base, m.output.size, m.act_bits);
+        check_access(base, n, self.bundle.address_space())?;
+        let mut words = vec![0u32; n];
+        self.backend.read_words(base, &mut words)?;
+        Ok(words
+            .iter()
+            .map(|&w| numeric::sign_extend(w, bits))
+            .collect())
+    }
+
+    /// Reads the outputs dequantised with the manifest's output format.
+    pub fn read_outputs(&mut self) -> Result<Vec<f64>> {
+        let frac = self.bundle.manifest().output.frac_bits;
+        Ok(self
+            .read_outputs_raw()?
+            .into_iter()
+            .map(|r| numeric::dequantize(r, frac))
+            .collect())
+    }
+
+    /// Writes CONTROL.START (with IRQ_ENABLE when the backend can wait on the interrupt).
+    pub fn start(&mut self) -> Result<Run<'_>> {
+        let r = self.bundle.manifest().registers;
+        let irq = self.backend.has_interrupt();
+        if irq {
+            // Clear a pending interrupt of an earlier run so it cannot wake this wait.
+            self.write_register(r.status, STATUS_IRQ_PENDING)?;
+        }
+        let control = CONTROL_START | if irq { CONTROL_IRQ_ENABLE } else { 0 };
+        self.write_register(r.control, control)?;
+        Ok(Run { device: self, irq })
+    }
+
+    /// One inference on raw integers: write, start, wait, read outputs and cycles.
+    pub fn run_raw(&mut self, raw: &[i64], timeout: Duration) -> Result<Output> {
+        self.write_inputs_raw(raw)?;
+        let done = self.start()?.wait(timeout)?;
+        let raw = self.read_outputs_raw()?;
+        let frac = self.bundle.manifest().output.frac_bits;
+        Ok(Output {
+            values: raw.iter().map(|&r| numeric::dequantize(r, frac)).collect(),
+            raw,
+            cycles: done.cycles,
+        })
+    }
+
+    /// One inference on floats (quantised per the manifest).
+    pub fn run(&mut self, x: &[f64], timeout: Duration) -> Result<Output> {
+        let raw = self.quantize_inputs(x)?;
+        self.run_raw(&raw, timeout)
+    }
+
+    /// Many inferences on floats; `timeout` applies to each run's wait.
+    pub fn run_batch(&mut self, inputs: &[Vec<f64>], timeout: Duration) -> Result<Batch> {
+        let mut batch = Batch::default();
+        for x in inputs {
+            batch.push(self.run(x, timeout)?);
+        }
+        Ok(batch)
+    }
+
+    /// Many inferences on raw integers; `timeout` applies to each run's wait.
+    pub fn run_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
+        let mut batch = Batch::default();
+        for x in inputs {
+            batch.push(self.run_raw(x, timeout)?);
+        }
+        Ok(batch)
+    }
+}
+
+/// A started run. Waiting may be repeated after a timeout.
+pub struct Run<'d> {
+    device: &'d mut Device,
+    irq: bool,
+}
+
+impl Run<'_> {
+    /// Waits until STATUS.DONE, at most `timeout` of wall-clock time.
+    ///
+    /// Returns [`Error::Timeout`] (with the time waited and, for a simulator, the cycles reached)
+    /// if DONE did not come; any other error is a failure of the device or the backend. A STATUS
+    /// with reserved bits set (e.g. all ones from a dead bus) is a failure, not a reason to wait.
+    pub fn wait(&mut self, timeout: Duration) -> Result<Completion> {
+        let began = Instant::now();
+        let deadline = began.checked_add(timeout);
+        let mut sleep = Duration::from_micros(1);
+        let mut fired_before = false;
+        loop {
+            let status = self.device.status()?;
+            if status & !0x7 != 0 {
+                return Err(Error::Backend {
+                    backend: self.device.describe(),
+                    detail: format!(
+                        "STATUS reads {status:#010x}, reserved bits set: the device is not responding"
+                    ),
+                });
+            }
+            if status & STATUS_DONE != 0 {
+                if self.irq {
+                    let off = self.device.bundle.manifest().registers.status;
+                    self.device.write_register(off, STATUS_IRQ_PENDING)?;
+                }
+                let cycles = self.device.cycles()?;
+                return Ok(Completion {
+                    cycles,
+                    elapsed: began.elapsed(),
+                });
+            }
+            let now = Instant::now();
+            let remaining = match deadline {
+                Some(d) if now < d => d - now,
+                // An unrepresentable deadline (a timeout of centuries) is "no deadline yet".
+                None => EVENT_SLICE,
+                Some(_) => {
+                    return Err(Error::Timeout {
+                        timeout,
+                        elapsed: now - began,
+                        sim_cycles: self.device.backend.sim_cycles(),
+                    })
+                }
+            };
+            match self.device.backend.wait_event(remaining.min(EVENT_SLICE))? {
+                Event::Quiet => {}
+                // The first interrupt is believed at once; a backend that keeps "firing" without
+                // DONE (a stand-in node, a shared line) falls back to the bounded poll below.
+                Event::Fired if !fired_before => fired_before = true,
+                Event::Fired | Event::Unsupported => {
+                    // Poll with a growing sleep, bounded by the deadline: runs take microseconds
+                    // on hardware, so start small, but never spin hot for long.
+                    std::thread::sleep(sleep.min(remaining));
+                    sleep = (sleep * 2).min(MAX_POLL_SLEEP);
+                }
+            }
+        }
+    }
+
+    /// The device, e.g. to read other registers while the run is in flight.
+    pub fn device(&mut self) -> &mut Device {
+        self.device
+    }
+}

@@ -1,0 +1,177 @@
+//! The host crate's error type: every variant names what went wrong and where (file, register,
+//! field, expected vs found, limit), so a caller can print the chain once and be done.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Result alias for the host crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while talking to a Bramble accelerator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or device node could not be read, written or opened for a reason not covered below.
+    #[error("cannot {action} {path}", path = path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The manifest is not valid JSON or does not have the documented shape.
+    #[error("invalid manifest {path}: {source}", path = path.display())]
+    ManifestParse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The manifest parsed but a field breaks a rule of docs/bundle.md or docs/register-map.md.
+    #[error("invalid manifest {path}: field `{field}`: {reason}", path = path.display())]
+    ManifestField {
+        path: PathBuf,
+        field: String,
+        reason: String,
+    },
+
+    /// A register access whose byte offset is not word aligned.
+    #[error("register access at offset {offset:#x}: offset must be a multiple of 4")]
+    Unaligned { offset: u64 },
+
+    /// A register access outside the accelerator's address space (or the backend's mapping).
+    #[error(
+        "register access of {words} word(s) at offset {offset:#x} is outside the {limit:#x}-byte address space"
+    )]
+    OutOfRange {
+        offset: u64,
+        words: usize,
+        limit: u64,
+    },
+
+    /// The identification block read from the device does not match the bundle's manifest.
+    #[error("device does not match the bundle: {field}: expected {expected}, found {found}")]
+    Mismatch {
+        field: &'static str,
+        expected: String,
+        found: String,
+    },
+
+    /// The wrong number of values for the input or output window.
+    #[error("{what}: expected {expected} values, got {found}")]
+    Length {
+        what: &'static str,
+        expected: usize,
+        found: usize,
+    },
+
+    /// A raw input that does not fit the signed `act_bits` range.
+    #[error("raw input {index} = {value} does not fit in {bits}-bit signed ({min}..={max})",
+        min = -(1i64 << (bits - 1)), max = (1i64 << (bits - 1)) - 1)]
+    RawRange { index: usize, value: i64, bits: u32 },
+
+    /// DONE did not come within the timeout. Not a failure of the device as such: the caller may
+    /// wait again.
+    #[error("timed out after {elapsed:?} waiting for DONE (timeout {timeout:?}{})",
+        sim_cycles.map(|c| format!(", {c} simulated cycles reached")).unwrap_or_default())]
+    Timeout {
+        timeout: Duration,
+        elapsed: Duration,
+        /// For the simulator: the simulated clock cycles reached when the wait gave up.
+        sim_cycles: Option<u64>,
+    },
+
+    /// A device node or sysfs entry that should exist does not.
+    #[error("{what} not found at {path}", path = path.display())]
+    DeviceAbsent { what: String, path: PathBuf },
+
+    /// Opening or mapping a device node was refused.
+    #[error("permission denied opening {path} ({hint})", path = path.display())]
+    PermissionDenied { path: PathBuf, hint: &'static str },
+
+    /// The device's mapping is smaller than the manifest's register map needs.
+    #[error("mapping of {path} is {size:#x} bytes, but the bundle's register map needs {needed:#x}", path = path.display())]
+    MapTooSmall {
+        path: PathBuf,
+        size: u64,
+        needed: u64,
+    },
+
+    /// The backend or the device failed an access (AXI error response, short transfer, ...).
+    #[error("{backend}: {detail}")]
+    Backend { backend: String, detail: String },
+
+    /// A `.bit` file that cannot be used.
+    #[error("bitstream {path}: {reason}", path = path.display())]
+    Bitstream { path: PathBuf, reason: String },
+
+    /// The bitstream was built for another part than the bundle.
+    #[error("bitstream {path} is for part {found}, but the bundle is for {expected} ({rule})", path = path.display())]
+    PartMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+        rule: &'static str,
+    },
+
+    /// fpga_manager did not reach "operating".
+    #[error("fpga_manager {path}: state is `{state}` after {elapsed:?} (timeout {timeout:?}), expected `operating`", path = path.display())]
+    FpgaManagerTimeout {
+        path: PathBuf,
+        state: String,
+        elapsed: Duration,
+        timeout: Duration,
+    },
+
+    /// An input file (.npy) that cannot be used.
+    #[error("input {path}: {reason}", path = path.display())]
+    Input { path: PathBuf, reason: String },
+
+    /// `verilator` is not installed or not on PATH.
+    #[error("verilator not found ({detail}); install it (Debian: apt-get install verilator) or put it on PATH")]
+    VerilatorMissing { detail: String },
+
+    /// Building the simulation library failed; `log_tail` is the end of the compiler output.
+    #[error("building the simulation library in {dir} failed ({status}); full log in {log}; last lines:\n{log_tail}", dir = dir.display(), log = log.display())]
+    SimBuild {
+        dir: PathBuf,
+        status: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+
+    /// The simulation library could not be loaded or lacks a harness symbol.
+    #[error("loading the simulation library {path}: {detail}", path = path.display())]
+    SimLoad { path: PathBuf, detail: String },
+}
+
+impl Error {
+    /// Wraps an I/O error on `path`, turning the common cases into the dedicated variants.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        let path = path.into();
+        match source.kind() {
+            std::io::ErrorKind::NotFound => Error::DeviceAbsent {
+                what: format!("file to {action}"),
+                path,
+            },
+            std::io::ErrorKind::PermissionDenied => Error::PermissionDenied {
+                path,
+                hint: "run as root or grant the user access to the device node",
+            },
+            _ => Error::Io {
+                action,
+                path,
+                source,
+            },
+        }
+    }
+
+    /// True for [`Error::Timeout`], the one error after which waiting again makes sense.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+}

@@ -1,0 +1,306 @@
+//! Building the Verilator simulation library for a bundle, cached by content hash.
+//!
+//! The key hashes everything that goes into the `.so`: the harness source, the Verilog files,
+//! the top name, `verilator --version`, the flags, and the trace switch. Memory images (`.mem`)
+//! are not in it: they are read by $readmemh at model construction, not compiled in.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::manifest::Bundle;
+
+/// The C-ABI harness, compiled into every simulation library (hw/sim/bramble_harness.cpp).
+pub const HARNESS_SOURCE: &str = include_str!("../../../hw/sim/bramble_harness.cpp");
+
+/// File name of the library inside its cache entry.
+pub const LIBRARY_NAME: &str = "libbramble_sim.so";
+
+/// How to build (and where to cache) the simulation library.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Cache directory; `None` = `$BRAMBLE_SIM_CACHE`, else `bramble-sim-cache` in the cargo
+    /// target directory the running executable lives in, else `~/.cache/bramble/sim`.
+    pub cache_dir: Option<PathBuf>,
+    /// Write an FST waveform here (builds and uses the traced variant of the library).
+    pub trace: Option<PathBuf>,
+    /// The `verilator` executable; `None` = `$BRAMBLE_VERILATOR`, else `verilator` on PATH.
+    pub verilator: Option<PathBuf>,
+    /// Show a spinner while building (only ever when stderr is a terminal).
+    pub progress: bool,
+    /// Parallel compile jobs; `None` = available cores.
+    pub jobs: Option<usize>,
+}
+
+/// A built (or cached) simulation library.
+#[derive(Debug, Clone)]
+pub struct SimLibrary {
+    /// The `.so`.
+    pub path: PathBuf,
+    /// Built with `--trace-fst`.
+    pub traced: bool,
+    /// Content hash (hex) naming the cache entry.
+    pub key: String,
+    /// True if it came from the cache without building.
+    pub cached: bool,
+}
+
+/// The cache directory `opts` resolves to.
+pub fn cache_dir(opts: &SimOptions) -> PathBuf {
+    if let Some(d) = &opts.cache_dir {
+        return d.clone();
+    }
+    if let Some(d) = std::env::var_os("BRAMBLE_SIM_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    // A cargo target directory carries CACHEDIR.TAG; use the one the executable was built into.
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            if dir.join("CACHEDIR.TAG").is_file() {
+                return dir.join("bramble-sim-cache");
+            }
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".cache/bramble/sim"),
+        None => std::env::temp_dir().join("bramble-sim-cache"),
+    }
+}
+
+fn verilator_exe(opts: &SimOptions) -> PathBuf {
+    opts.verilator
+        .clone()
+        .or_else(|| std::env::var_os("BRAMBLE_VERILATOR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("verilator"))
+}
+
+/// `verilator --version`, or [`Error::VerilatorMissing`].
+pub fn verilator_version(opts: &SimOptions) -> Result<String> {
+    let exe = verilator_exe(opts);
+    let out = Command::new(&exe)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::VerilatorMissing {
+            detail: format!("running `{} --version`: {e}", exe.display()),
+        })?;
+    if !out.status.success() {
+        return Err(Error::VerilatorMissing {
+            detail: format!("`{} --version` exited with {}", exe.display(), out.status),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The Verilog sources of the bundle, in manifest order (all `*.v`/`*.sv` in rtl/ if the
+/// manifest lists none).
+pub fn rtl_sources(bundle: &Bundle) -> Result<Vec<PathBuf>> {
+    let rtl = bundle.rtl_dir();
+    let is_src = |name: &str| name.ends_with(".v") || name.ends_with(".sv");
+    let mut files: Vec<PathBuf> = bundle
+        .manifest()
+        .rtl_files
+        .iter()
+        .filter(|f| is_src(f))
+        .map(|f| rtl.join(f))
+        .collect();
+    if files.is_empty() {
+        let entries = std::fs::read_dir(&rtl).map_err(|source| Error::Io {
+            action: "list",
+            path: rtl.clone(),
+            source,
+        })?;
+        files = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| is_src(&n.to_string_lossy())))
+            .collect();
+        files.sort();
+    }
+    for f in &files {
+        if !f.is_file() {
+            return Err(Error::DeviceAbsent {
+                what: "RTL file listed in the manifest".into(),
+                path: f.clone(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+fn flags(bundle: &Bundle, traced: bool) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "--cc",
+        "--exe",
+        "--build",
+        "-O2",
+        "--no-timing",
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+        "--prefix",
+        "Vbramble",
+        "--top-module",
+        &bundle.manifest().top,
+        "-CFLAGS",
+        "-fPIC",
+        "-LDFLAGS",
+        "-shared",
+        "-o",
+        LIBRARY_NAME,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if traced {
+        f.extend(["--trace-fst", "-CFLAGS", "-DBRAMBLE_TRACE"].map(String::from));
+    }
+    f
+}
+
+static BUILD_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Returns the cached library for `bundle`, building it first if needed.
+pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
+    let traced = opts.trace.is_some();
+    let version = verilator_version(opts)?;
+    let sources = rtl_sources(bundle)?;
+    let flags = flags(bundle, traced);
+
+    let mut h = Sha256::new();
+    h.update(b"bramble-sim-cache v1\0");
+    h.update(version.as_bytes());
+    h.update([0]);
+    h.update(HARNESS_SOURCE.as_bytes());
+    h.update([0]);
+    for f in &flags {
+        h.update(f.as_bytes());
+        h.update([0]);
+    }
+    for src in &sources {
+        let bytes = std::fs::read(src).map_err(|source| Error::Io {
+            action: "read RTL",
+            path: src.clone(),
+            source,
+        })?;
+        h.update(src.file_name().unwrap_or_default().as_encoded_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    let key: String = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+
+    let cache = cache_dir(opts);
+    let entry = cache.join(&key);
+    let lib = entry.join(LIBRARY_NAME);
+    if lib.is_file() {
+        return Ok(SimLibrary {
+            path: lib,
+            traced,
+            key,
+            cached: true,
+        });
+    }
+
+    // Build in a private directory, then rename it into place: concurrent builders of the same
+    // key (threads or processes) never see a half-written library.
+    let tmp = cache.join(format!(
+        "{key}.tmp.{}.{}",
+        std::process::id(),
+        BUILD_SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("create build directory", &tmp, e))?;
+    let harness = tmp.join("bramble_harness.cpp");
+    std::fs::write(&harness, HARNESS_SOURCE).map_err(|e| Error::io("write", &harness, e))?;
+    let log_path = tmp.join("build.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| Error::io("create", &log_path, e))?;
+    let log2 = log
+        .try_clone()
+        .map_err(|e| Error::io("open", &log_path, e))?;
+    let jobs = opts
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+    let mut cmd = Command::new(verilator_exe(opts));
+    cmd.current_dir(&tmp)
+        .args(&flags)
+        .arg("-j")
+        .arg(jobs.to_string())
+        .arg("--Mdir")
+        .arg("obj")
+        .arg(format!("-I{}", bundle.rtl_dir().display()))
+        .arg(&harness)
+        .args(&sources)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+
+    let spinner = (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!(
+            "building the Verilator model of {} (first run only)",
+            bundle.manifest().top
+        ));
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    });
+    let status = cmd.status();
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    let status = status.map_err(|e| Error::VerilatorMissing {
+        detail: format!("running {}: {e}", verilator_exe(opts).display()),
+    })?;
+    let built = tmp.join("obj").join(LIBRARY_NAME);
+    if !status.success() || !built.is_file() {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+        // Keep the failed build's log where the error says it is.
+        let failed = cache.join(format!("{key}.failed"));
+        let _ = std::fs::remove_dir_all(&failed);
+        let (dir, log) = match std::fs::rename(&tmp, &failed) {
+            Ok(()) => (failed.clone(), failed.join("build.log")),
+            Err(_) => (tmp.clone(), log_path.clone()),
+        };
+        return Err(Error::SimBuild {
+            dir,
+            status: status.to_string(),
+            log,
+            log_tail: tail,
+        });
+    }
+    std::fs::rename(&built, tmp.join(LIBRARY_NAME)).map_err(|e| Error::io("move", &built, e))?;
+    let _ = std::fs::remove_dir_all(tmp.join("obj"));
+    if std::fs::rename(&tmp, &entry).is_err() {
+        // Someone else finished the same key first; theirs is identical.
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !lib.is_file() {
+            return Err(Error::io(
+                "install the built library at",
+                &entry,
+                std::io::Error::other("rename failed"),
+            ));
+        }
+    }
+    Ok(SimLibrary {
+        path: lib,
+        traced,
+        key,
+        cached: false,
+    })
+}
+
+/// Where [`build`] would put the library for `key` (for tools and tests).
+pub fn entry_path(opts: &SimOptions, key: &str) -> PathBuf {
+    cache_dir(opts).join(key).join(LIBRARY_NAME)
+}

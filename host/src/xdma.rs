@@ -1,0 +1,186 @@
+//! PCIe XDMA backend (Xilinx's `xdma` driver): registers through the `xdma{N}_user` BAR mapping,
+//! bulk input/output through the `xdma{N}_h2c_{C}` / `xdma{N}_c2h_{C}` DMA nodes (pwrite / pread
+//! at the accelerator's AXI address), and the done interrupt through `xdma{N}_events_{K}`.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::backend::{check_access, Backend, Event};
+use crate::error::{Error, Result};
+use crate::mmio::Mapping;
+use crate::uio::wait_fd;
+
+/// Where the accelerator is behind an XDMA core.
+#[derive(Debug, Clone)]
+pub struct XdmaConfig {
+    /// Normally `/dev`.
+    pub dev_root: PathBuf,
+    /// N in `xdma{N}_*`.
+    pub index: u32,
+    /// DMA channel C in `h2c_{C}` / `c2h_{C}`.
+    pub channel: u32,
+    /// Byte offset of the accelerator in the user BAR (AXI-Lite master of the XDMA core).
+    pub bar_offset: u64,
+    /// AXI address of the accelerator as the DMA engines see it (AXI-MM master of the core).
+    pub axi_base: u64,
+    /// K in `events_{K}` (the `usr_irq_req` bit irq_o is wired to), or `None` to poll.
+    pub event: Option<u32>,
+}
+
+impl XdmaConfig {
+    /// `xdma{index}` with the accelerator at offset 0 of the BAR and AXI address 0, polling.
+    pub fn new(index: u32) -> XdmaConfig {
+        XdmaConfig {
+            dev_root: PathBuf::from("/dev"),
+            index,
+            channel: 0,
+            bar_offset: 0,
+            axi_base: 0,
+            event: None,
+        }
+    }
+}
+
+/// An opened XDMA device.
+#[derive(Debug)]
+pub struct XdmaBackend {
+    user: Mapping,
+    h2c: File,
+    h2c_path: PathBuf,
+    c2h: File,
+    c2h_path: PathBuf,
+    events: Option<(File, PathBuf)>,
+    axi_base: u64,
+    space: u64,
+}
+
+fn open_node(path: &Path, write: bool) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(write)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::DeviceAbsent {
+                what: "XDMA device node (is the xdma driver loaded?)".into(),
+                path: path.to_path_buf(),
+            },
+            _ => Error::io("open", path, e),
+        })
+}
+
+impl XdmaBackend {
+    /// Opens the nodes and maps the register window; `space` is the bundle's address space.
+    pub fn open(cfg: &XdmaConfig, space: u64) -> Result<XdmaBackend> {
+        let n = cfg.index;
+        let c = cfg.channel;
+        let user_path = cfg.dev_root.join(format!("xdma{n}_user"));
+        let h2c_path = cfg.dev_root.join(format!("xdma{n}_h2c_{c}"));
+        let c2h_path = cfg.dev_root.join(format!("xdma{n}_c2h_{c}"));
+        let user_file = open_node(&user_path, true)?;
+        if cfg.bar_offset % 4 != 0 {
+            return Err(Error::Unaligned {
+                offset: cfg.bar_offset,
+            });
+        }
+        let user = Mapping::new(&user_file, &user_path, cfg.bar_offset, space)?;
+        let h2c = open_node(&h2c_path, true)?;
+        let c2h = open_node(&c2h_path, false)?;
+        let events = match cfg.event {
+            Some(k) => {
+                let p = cfg.dev_root.join(format!("xdma{n}_events_{k}"));
+                Some((open_node(&p, false)?, p))
+            }
+            None => None,
+        };
+        Ok(XdmaBackend {
+            user,
+            h2c,
+            h2c_path,
+            c2h,
+            c2h_path,
+            events,
+            axi_base: cfg.axi_base,
+            space,
+        })
+    }
+}
+
+fn words_to_bytes(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+impl Backend for XdmaBackend {
+    fn describe(&self) -> String {
+        format!("xdma {}", self.user.path().display())
+    }
+    fn size(&self) -> u64 {
+        self.space
+    }
+    fn read32(&mut self, offset: u64) -> Result<u32> {
+        check_access(offset, 1, self.space)?;
+        self.user.read32(offset)
+    }
+    fn write32(&mut self, offset: u64, value: u32) -> Result<()> {
+        check_access(offset, 1, self.space)?;
+        self.user.write32(offset, value)
+    }
+
+    /// One DMA read (card to host) of the whole block at the AXI address.
+    fn read_words(&mut self, offset: u64, out: &mut [u32]) -> Result<()> {
+        check_access(offset, out.len(), self.space)?;
+        let mut bytes = vec![0u8; out.len() * 4];
+        let addr = self.axi_base + offset;
+        let n = self
+            .c2h
+            .read_at(&mut bytes, addr)
+            .map_err(|e| Error::io("DMA-read (c2h) from", &self.c2h_path, e))?;
+        if n != bytes.len() {
+            return Err(Error::Backend {
+                backend: self.describe(),
+                detail: format!(
+                    "short c2h transfer at AXI address {addr:#x}: {n} of {} bytes",
+                    bytes.len()
+                ),
+            });
+        }
+        for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        Ok(())
+    }
+
+    /// One DMA write (host to card) of the whole block at the AXI address.
+    fn write_words(&mut self, offset: u64, data: &[u32]) -> Result<()> {
+        check_access(offset, data.len(), self.space)?;
+        let bytes = words_to_bytes(data);
+        let addr = self.axi_base + offset;
+        let n = self
+            .h2c
+            .write_at(&bytes, addr)
+            .map_err(|e| Error::io("DMA-write (h2c) to", &self.h2c_path, e))?;
+        if n != bytes.len() {
+            return Err(Error::Backend {
+                backend: self.describe(),
+                detail: format!(
+                    "short h2c transfer at AXI address {addr:#x}: {n} of {} bytes",
+                    bytes.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn has_interrupt(&self) -> bool {
+        self.events.is_some()
+    }
+
+    fn wait_event(&mut self, timeout: Duration) -> Result<Event> {
+        match &mut self.events {
+            // The events node needs no re-arm write: a read consumes the pending events.
+            Some((file, path)) => wait_fd(file, path, timeout, None),
+            None => Ok(Event::Unsupported),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! C-ABI harness around a Verilated Bramble top level (`--prefix Vbramble`), loaded at run time by
+//! the host crate's Verilator backend (host/src/sim/). It drives the AXI4-Lite slave cycle by cycle
+//! as a bus master would: every access is a real valid/ready handshake, never a backdoor write.
+//!
+//! Build (what host/src/sim/build.rs runs; see docs/host.md):
+//!   verilator --cc --exe --build -O2 --no-timing -Wno-fatal --prefix Vbramble \
+//!     --top-module <top> -CFLAGS -fPIC -LDFLAGS -shared -o libbramble_sim.so \
+//!     bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
+//!
+//! $readmemh paths in the RTL are relative to the process working directory when the model's
+//! initial blocks run, i.e. the first eval() inside bramble_sim_new; the Rust side changes
+//! directory to the bundle's rtl/ around that call (under a process-wide lock).
+//!
+//! Status codes: 0 OK, 1 handshake timeout (max_cycles reached), 2 AXI error response (SLVERR or
+//! DECERR; the response code is stored and readable through bramble_sim_last_resp).
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "Vbramble.h"
+#include "verilated.h"
+#ifdef BRAMBLE_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+#define BRAMBLE_SIM_ABI 1
+
+namespace {
+
+struct Sim {
+    std::unique_ptr<VerilatedContext> ctx;
+    std::unique_ptr<Vbramble> top;
+#ifdef BRAMBLE_TRACE
+    std::unique_ptr<VerilatedFstC> fst;
+#endif
+    uint64_t cycles = 0;
+    uint32_t last_resp = 0;
+
+    void dump() {
+#ifdef BRAMBLE_TRACE
+        if (fst) fst->dump(ctx->time());
+#endif
+    }
+
+    // One clock cycle: rising edge, then falling edge. Inputs set by the caller before tick() are
+    // sampled at the rising edge; outputs read after tick() are the post-edge values.
+    void tick() {
+        top->clk_i = 1;
+        top->eval();
+        ctx->timeInc(5);
+        dump();
+        top->clk_i = 0;
+        top->eval();
+        ctx->timeInc(5);
+        dump();
+        cycles++;
+    }
+
+    void idle_bus() {
+        top->s_axil_awvalid_i = 0;
+        top->s_axil_wvalid_i = 0;
+        top->s_axil_bready_i = 0;
+        top->s_axil_arvalid_i = 0;
+        top->s_axil_rready_i = 0;
+        top->s_axil_awprot_i = 0;
+        top->s_axil_arprot_i = 0;
+        top->s_axil_wstrb_i = 0;
+    }
+};
+
+}  // namespace
+
+extern "C" {
+
+uint32_t bramble_sim_abi_version(void) { return BRAMBLE_SIM_ABI; }
+
+int bramble_sim_traced(void) {
+#ifdef BRAMBLE_TRACE
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+// Creates the model, opens the FST trace if `trace_path` is non-NULL (and the library was built
+// with tracing), and runs the initial blocks (where $readmemh happens). Returns NULL on failure.
+void* bramble_sim_new(const char* trace_path) {
+    Sim* s = new Sim();
+    s->ctx.reset(new VerilatedContext());
+    s->ctx->debug(0);
+    s->ctx->randReset(0);
+#ifdef BRAMBLE_TRACE
+    if (trace_path) s->ctx->traceEverOn(true);
+#endif
+    s->top.reset(new Vbramble(s->ctx.get(), "TOP"));
+#ifdef BRAMBLE_TRACE
+    if (trace_path) {
+        s->fst.reset(new VerilatedFstC());
+        s->top->trace(s->fst.get(), 99);
+        s->fst->open(trace_path);
+        if (!s->fst->isOpen()) {
+            delete s;
+            return nullptr;
+        }
+    }
+#else
+    (void)trace_path;
+#endif
+    s->idle_bus();
+    s->top->clk_i = 0;
+    s->top->rst_ni = 0;
+    s->top->eval();
+    s->dump();
+    return s;
+}
+
+void bramble_sim_free(void* h) {
+    Sim* s = static_cast<Sim*>(h);
+    if (!s) return;
+    s->top->final();
+#ifdef BRAMBLE_TRACE
+    if (s->fst) s->fst->close();
+#endif
+    delete s;
+}
+
+// Holds rst_ni low for `cycles` cycles (at least 1) with the bus idle, then releases it.
+void bramble_sim_reset(void* h, uint32_t cycles) {
+    Sim* s = static_cast<Sim*>(h);
+    s->idle_bus();
+    s->top->rst_ni = 0;
+    if (cycles == 0) cycles = 1;
+    for (uint32_t i = 0; i < cycles; i++) s->tick();
+    s->top->rst_ni = 1;
+    s->top->eval();
+}
+
+void bramble_sim_step(void* h, uint64_t n) {
+    Sim* s = static_cast<Sim*>(h);
+    for (uint64_t i = 0; i < n; i++) s->tick();
+}
+
+// Steps until irq_o is high or `max_cycles` have passed. Returns the cycles stepped.
+uint64_t bramble_sim_step_until_irq(void* h, uint64_t max_cycles) {
+    Sim* s = static_cast<Sim*>(h);
+    uint64_t n = 0;
+    while (n < max_cycles && !s->top->irq_o) {
+        s->tick();
+        n++;
+    }
+    return n;
+}
+
+int bramble_sim_irq(void* h) { return static_cast<Sim*>(h)->top->irq_o ? 1 : 0; }
+
+uint64_t bramble_sim_cycles(void* h) { return static_cast<Sim*>(h)->cycles; }
+
+// True once the design executed $finish (e.g. a failed parameter check in an initial block).
+int bramble_sim_finished(void* h) { return static_cast<Sim*>(h)->ctx->gotFinish() ? 1 : 0; }
+
+uint32_t bramble_sim_last_resp(void* h) { return static_cast<Sim*>(h)->last_resp; }
+
+// One AXI4-Lite write: AW and W presented together, each dropped after its own handshake, then
+// the B handshake. A handshake happens at a rising edge where valid and ready are both high.
+int bramble_sim_write32(void* h, uint32_t addr, uint32_t data, uint64_t max_cycles) {
+    Sim* s = static_cast<Sim*>(h);
+    Vbramble* t = s->top.get();
+    t->s_axil_awaddr_i = addr;
+    t->s_axil_awprot_i = 0;
+    t->s_axil_awvalid_i = 1;
+    t->s_axil_wdata_i = data;
+    t->s_axil_wstrb_i = 0xf;
+    t->s_axil_wvalid_i = 1;
+    t->s_axil_bready_i = 1;
+    for (uint64_t n = 0; n < max_cycles; n++) {
+        t->eval();  // settle ready/valid that depend combinationally on our inputs
+        bool aw = t->s_axil_awvalid_i && t->s_axil_awready_o;
+        bool w = t->s_axil_wvalid_i && t->s_axil_wready_o;
+        bool b = t->s_axil_bready_i && t->s_axil_bvalid_o;
+        uint32_t resp = t->s_axil_bresp_o;
+        s->tick();
+        if (aw) t->s_axil_awvalid_i = 0;
+        if (w) t->s_axil_wvalid_i = 0;
+        if (b) {
+            t->s_axil_bready_i = 0;
+            t->s_axil_wstrb_i = 0;
+            t->eval();
+            s->last_resp = resp;
+            return resp >= 2 ? 2 : 0;
+        }
+    }
+    s->idle_bus();
+    t->eval();
+    return 1;
+}
+
+// One AXI4-Lite read: AR handshake, then the R handshake.
+int bramble_sim_read32(void* h, uint32_t addr, uint32_t* data, uint64_t max_cycles) {
+    Sim* s = static_cast<Sim*>(h);
+    Vbramble* t = s->top.get();
+    t->s_axil_araddr_i = addr;
+    t->s_axil_arprot_i = 0;
+    t->s_axil_arvalid_i = 1;
+    t->s_axil_rready_i = 1;
+    for (uint64_t n = 0; n < max_cycles; n++) {
+        t->eval();
+        bool ar = t->s_axil_arvalid_i && t->s_axil_arready_o;
+        bool r = t->s_axil_rready_i && t->s_axil_rvalid_o;
+        uint32_t value = t->s_axil_rdata_o;
+        uint32_t resp = t->s_axil_rresp_o;
+        s->tick();
+        if (ar) t->s_axil_arvalid_i = 0;
+        if (r) {
+            t->s_axil_rready_i = 0;
+            t->eval();
+            *data = value;
+            s->last_resp = resp;
+            return resp >= 2 ? 2 : 0;
+        }
+    }
+    s->idle_bus();
+    t->eval();
+    return 1;
+}
+
+}  // extern "C"
