@@ -47,7 +47,11 @@ fn inputs() -> Vec<Vec<f32>> {
         .map(|_| (0..16).map(|_| rng.range(-2.0, 2.0) as f32).collect())
         .collect();
     rows.push(vec![0.0; 16]);
-    rows.push((0..16).map(|i| if i % 2 == 0 { 1e6 } else { -1e6 }).collect());
+    rows.push(
+        (0..16)
+            .map(|i| if i % 2 == 0 { 1e6 } else { -1e6 })
+            .collect(),
+    );
     rows
 }
 
@@ -84,7 +88,9 @@ fn jet_networks_compress_inspect_infer() {
             );
             assert_eq!(li["float_density"].as_f64().unwrap(), real, "{net} {n}");
         }
-        let ratio = ins["compression_ratio"].as_f64().expect("compression_ratio");
+        let ratio = ins["compression_ratio"]
+            .as_f64()
+            .expect("compression_ratio");
         assert!(ratio > 1.0, "{net}: compression ratio {ratio}");
         summary.push(format!("{net}: {ratio:.2}x"));
 
@@ -92,7 +98,11 @@ fn jet_networks_compress_inspect_infer() {
         let ins_yaml = bramble_in(d, &["inspect", "net.yaml", "--json"])
             .expect_ok(net)
             .json();
-        assert_eq!(ins_yaml, ins, "{net}: inspect of yaml vs model");
+        assert_eq!(
+            without_float_reload_noise(ins_yaml),
+            without_float_reload_noise(ins.clone()),
+            "{net}: inspect of yaml vs model"
+        );
 
         let rows = inputs();
         write_npy_rows(&d.join("x.npy"), &rows);
@@ -100,7 +110,10 @@ fn jet_networks_compress_inspect_infer() {
             .expect_ok(net)
             .json();
         let frac = layers[3]["out_frac_bits"].as_u64().unwrap() as i32;
-        let (outs, raw) = (inf["outputs"].as_array().unwrap(), inf["raw"].as_array().unwrap());
+        let (outs, raw) = (
+            inf["outputs"].as_array().unwrap(),
+            inf["raw"].as_array().unwrap(),
+        );
         assert_eq!(outs.len(), rows.len(), "{net}");
         assert_eq!(raw.len(), rows.len(), "{net}");
         for (o, r) in outs.iter().zip(raw) {
@@ -115,8 +128,16 @@ fn jet_networks_compress_inspect_infer() {
                 assert_eq!(f, q as f64 / 2f64.powi(frac), "{net}: dequantised output");
             }
         }
-        // Different inputs give different outputs (the network is not degenerate).
-        assert_ne!(raw[0], raw[1], "{net}");
+        // Different inputs give different outputs (the network is not degenerate). jet_95pruned
+        // keeps 3 of fc1's 1024 weights, so most inputs give the same outputs there.
+        let distinct: std::collections::BTreeSet<String> =
+            raw.iter().map(|r| r.to_string()).collect();
+        let want = if net == "jet_95pruned" {
+            2
+        } else {
+            rows.len() - 1
+        };
+        assert!(distinct.len() >= want, "{net}: {distinct:?}");
     }
     eprintln!("compression ratios: {}", summary.join(", "));
 }
@@ -127,7 +148,9 @@ fn safetensors_gives_the_same_model_as_npz() {
     for net in NETS {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
-        let tensors: Vec<T> = read_npz(&jd.join(format!("{net}.npz"))).into_values().collect();
+        let tensors: Vec<T> = read_npz(&jd.join(format!("{net}.npz")))
+            .into_values()
+            .collect();
         write_npz(&d.join("w.npz"), &tensors, false);
         write_safetensors(&d.join("w.safetensors"), &tensors);
         std::fs::write(d.join("a.yaml"), jet_yaml(net, Path::new("w.npz"))).unwrap();
