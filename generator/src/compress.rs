@@ -126,23 +126,37 @@ struct Shared {
     float_nnz: usize,
 }
 
-fn share(layer: &FloatLayer) -> Shared {
+fn share(layer: &FloatLayer, notes: &mut Vec<Note>) -> Shared {
     let float_nnz = layer.weights.iter().filter(|v| **v != 0.0).count();
     let mut w = layer.weights.clone();
     prune(&mut w, layer.prune);
     let nz: Vec<f64> = w.iter().copied().filter(|v| *v != 0.0).collect();
     let k = (1usize << layer.weight_bits) - 1;
     let c = kmeans(&nz, k);
+    // A cluster whose mean is exactly 0.0 (symmetric weights) would store zero weights as
+    // non-zeros; those weights are pruned instead, and the user is told.
+    let mut zeroed = 0usize;
     let codes = w
         .iter()
         .map(|&x| {
             if x == 0.0 {
+                return 0;
+            }
+            let i = nearest(&c, x);
+            if c[i] == 0.0 {
+                zeroed += 1;
                 0
             } else {
-                (nearest(&c, x) + 1) as u8
+                (i + 1) as u8
             }
         })
         .collect();
+    if zeroed > 0 {
+        notes.push(Note(format!(
+            "layer `{}`: {zeroed} weights fell in a cluster whose mean is exactly 0 and were pruned",
+            layer.name
+        )));
+    }
     let mut centroids = vec![0.0];
     centroids.extend(c);
     Shared {
@@ -167,7 +181,7 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
     let mut shared = Vec::with_capacity(net.layers.len());
     let mut cb_fmt = Vec::with_capacity(net.layers.len());
     for layer in &net.layers {
-        let s = share(layer);
+        let s = share(layer, &mut notes);
         let cbits = layer.codebook_bits;
         let max_abs = s.centroids.iter().fold(0.0f64, |m, c| m.max(c.abs()));
         let c = if max_abs == 0.0 {

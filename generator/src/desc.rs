@@ -71,6 +71,8 @@ pub const ACT_BITS: (i64, i64) = (2, 16);
 pub const WEIGHT_BITS: (i64, i64) = (1, 8);
 pub const CODEBOOK_BITS: (i64, i64) = (2, 18);
 pub const FRAC_BITS: (i64, i64) = (0, 32);
+/// Longest network name (`<name>_top` must stay within the identifier limit).
+pub const MAX_NAME_LEN: usize = crate::ident::MAX_IDENT_LEN - 4;
 /// Largest layer dimension (the layer descriptor has 24-bit size fields).
 pub const MAX_DIM: usize = (1 << 24) - 1;
 
@@ -169,6 +171,12 @@ impl Network {
 
     fn validate(path: &Path, base: &Path, raw: RawNetwork) -> Result<Network> {
         let name = Ident::new(&raw.name).map_err(|m| invalid(path, "name", m))?;
+        // The top module is `<name>_top`, which must itself be an identifier.
+        if raw.name.len() > MAX_NAME_LEN {
+            return Err(invalid(path, "name", format!(
+                "`{}` is {} characters long; the limit is {MAX_NAME_LEN} (it becomes `<name>_top` in Verilog)",
+                raw.name, raw.name.len())));
+        }
         let layout = match raw.layout.as_deref() {
             None | Some("out_in") => Layout::OutIn,
             Some("in_out") => Layout::InOut,
@@ -220,7 +228,14 @@ impl Network {
         check_settings(path, "defaults", d)?;
 
         let weights_path = base.join(&raw.weights);
-        let file = TensorFile::load(&weights_path)?;
+        let file = TensorFile::load(&weights_path).map_err(|e| match e {
+            Error::Io { source, .. } => invalid(
+                path,
+                "weights",
+                format!("{}: cannot read: {source}", weights_path.display()),
+            ),
+            other => other,
+        })?;
 
         let mut seen = BTreeSet::new();
         let mut layers = Vec::with_capacity(raw.layers.len());

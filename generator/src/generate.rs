@@ -20,22 +20,7 @@ pub const MAGIC: u32 = 0x424D_5242;
 pub const VERSION: u32 = 1;
 
 /// Hand-written, network-independent Verilog copied into every bundle.
-pub const HW_FILES: &[(&str, &str)] = &[
-    (
-        "bramble_ram_sdp.v",
-        include_str!("../../hw/bramble_ram_sdp.v"),
-    ),
-    ("bramble_fifo.v", include_str!("../../hw/bramble_fifo.v")),
-    (
-        "bramble_axil_slave.v",
-        include_str!("../../hw/bramble_axil_slave.v"),
-    ),
-    ("bramble_pe.v", include_str!("../../hw/bramble_pe.v")),
-    (
-        "bramble_engine.v",
-        include_str!("../../hw/bramble_engine.v"),
-    ),
-];
+pub const HW_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/hw_files.rs"));
 
 /// Fields of templates/top.v (docs/template-context.md). Rust computes every number.
 #[derive(Template)]
@@ -417,10 +402,15 @@ fn write(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
 }
 
 fn render(t: &impl Template, name: &str) -> Result<String> {
-    t.render().map_err(|e| Error::Template {
+    let mut text = t.render().map_err(|e| Error::Template {
         template: name.into(),
         message: e.to_string(),
-    })
+    })?;
+    // askama drops the template's final newline; generated files end with one.
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Write the bundle for `model` with geometry `g` and plan `plan`.

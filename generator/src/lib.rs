@@ -16,6 +16,8 @@ pub mod parts;
 pub mod plan;
 pub mod source;
 pub mod stats;
+pub mod synthetic;
+pub mod verify;
 pub mod weights;
 
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! The `bramble` command line: thin glue over the generator library.
 
 use anyhow::{bail, Context, Result};
-use bramble::{generate, golden, parts, plan, source, stats, weights};
+use bramble::{generate, golden, parts, plan, source, stats, verify, weights};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,6 +71,21 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Check a bundle with the tools: Verilator lint, the self-checking testbench under Icarus and
+    /// Verilator, and optionally Yosys synthesis against the plan's block RAM count.
+    Verify {
+        /// Bundle directory written by `bramble generate`.
+        dir: PathBuf,
+        /// Skip the Icarus run.
+        #[arg(long)]
+        no_icarus: bool,
+        /// Skip the Verilator testbench run.
+        #[arg(long)]
+        no_verilator: bool,
+        /// Also synthesise with Yosys and compare block RAM with the plan (slow).
+        #[arg(long)]
+        yosys: bool,
+    },
     /// Run the bit-exact golden model on inputs (.npy, one input per row).
     Infer {
         /// Description (.yaml) or compressed model.
@@ -87,7 +102,11 @@ fn main() {
     if let Err(e) = run(cli) {
         let mut msg = format!("error: {e}");
         for cause in e.chain().skip(1) {
-            msg.push_str(&format!("\n  caused by: {cause}"));
+            // Library errors already include their source's text; print each cause once.
+            let text = cause.to_string();
+            if !msg.contains(&text) {
+                msg.push_str(&format!("\n  caused by: {text}"));
+            }
         }
         eprintln!("{msg}");
         std::process::exit(1);
@@ -99,6 +118,12 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Compress { net, output } => compress(&net, &output),
         Cmd::Inspect { net, pes, json } => inspect(&net, pes, json),
         Cmd::Infer { net, input, json } => infer(&net, &input, json),
+        Cmd::Verify {
+            dir,
+            no_icarus,
+            no_verilator,
+            yosys,
+        } => verify_cmd(&dir, !no_icarus, !no_verilator, yosys),
         Cmd::Plan {
             net,
             part,
@@ -408,5 +433,72 @@ fn generate_cmd(
         m.top,
         m.network_hash
     )?;
+    Ok(())
+}
+
+fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<()> {
+    let read = |name: &str| -> Result<serde_json::Value> {
+        let p = dir.join(name);
+        let text = std::fs::read_to_string(&p).with_context(|| {
+            format!(
+                "{}: cannot read (is this a bundle from `bramble generate`?)",
+                p.display()
+            )
+        })?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", p.display()))
+    };
+    let manifest = read("manifest.json")?;
+    let top = manifest["top"]
+        .as_str()
+        .context("manifest.json: field `top` missing")?;
+    let top =
+        bramble::ident::Ident::new(top).map_err(|m| anyhow::anyhow!("manifest.json: top: {m}"))?;
+    let part = parts::find(
+        manifest["part"]
+            .as_str()
+            .context("manifest.json: field `part` missing")?,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let b = verify::BundleDir {
+        dir: dir.to_path_buf(),
+        top: top.to_string(),
+    };
+    verify::lint(&b)?;
+    println!("verilator --lint-only -Wall: clean");
+    if icarus {
+        let r = verify::icarus(&b)?;
+        println!(
+            "Icarus testbench: PASS ({} inputs, cycles {:?})",
+            r.cycles.len(),
+            r.cycles
+        );
+    }
+    if verilator {
+        let r = verify::verilator(&b)?;
+        println!(
+            "Verilator testbench: PASS ({} inputs, cycles {:?})",
+            r.cycles.len(),
+            r.cycles
+        );
+    }
+    if yosys {
+        let plan = read("plan.json")?;
+        let u = verify::yosys(&b, part.family, true)?;
+        let (p18, p36) = (
+            plan["bram18"].as_u64().unwrap_or(0) as usize,
+            plan["bram36"].as_u64().unwrap_or(0) as usize,
+        );
+        println!(
+            "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF, logic depth {:?}",
+            part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.dsp, u.lut, u.lutram_cells, u.ff, u.logic_depth
+        );
+        if (u.ramb18, u.ramb36) != (p18, p36) {
+            bail!(
+                "Yosys inferred {} RAMB18 + {} RAMB36 but the plan predicted {p18} + {p36}",
+                u.ramb18,
+                u.ramb36
+            );
+        }
+    }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub const MODEL_VERSION: u32 = 1;
 
 /// A fixed-point activation format at one layer boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Format {
     /// Total signed width.
     pub bits: u32,
@@ -88,6 +89,7 @@ impl Csc {
 
 /// Weight error of the stored (pruned, shared, quantised) weights against the float ones.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct WeightError {
     pub max_abs: f64,
     pub mean_abs: f64,
@@ -246,6 +248,13 @@ impl Model {
             if !(1..=8).contains(&layer.weight_bits) || !(2..=18).contains(&layer.codebook_bits) {
                 return Err(e("weight_bits or codebook_bits out of range".into()));
             }
+            if layer.codebook_frac > 2 * layer.codebook_bits + 8 {
+                return Err(e(format!(
+                    "codebook_frac {} is out of range; allowed 0..={}",
+                    layer.codebook_frac,
+                    2 * layer.codebook_bits + 8
+                )));
+            }
             let k = 1usize << layer.weight_bits;
             if layer.codebook.len() != k || layer.centroids.len() != k || layer.codebook[0] != 0 {
                 return Err(e(format!(
@@ -258,6 +267,12 @@ impl Model {
             }
             if layer.bias.len() != w.rows {
                 return Err(e("bias length differs from rows".into()));
+            }
+            if !(0.0..1.0).contains(&layer.prune) {
+                return Err(e(format!(
+                    "prune {} is out of range; allowed [0, 1)",
+                    layer.prune
+                )));
             }
             if !fmt_ok(layer.out) {
                 return Err(e("output format out of range".into()));
@@ -289,6 +304,12 @@ impl Model {
                 ));
             }
             let need = crate::compress::acc_bits_needed(self, l);
+            if need > crate::compress::MAX_ACC_BITS {
+                return Err(e(format!(
+                    "acc_bits: the accumulator needs {need} bits; the limit is {}",
+                    crate::compress::MAX_ACC_BITS
+                )));
+            }
             if layer.acc_bits != need {
                 return Err(e(format!(
                     "acc_bits {} but the bound needs {need}",

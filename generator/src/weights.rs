@@ -18,6 +18,9 @@ pub struct Tensor {
 pub struct TensorFile {
     pub path: PathBuf,
     pub tensors: BTreeMap<String, Tensor>,
+    /// Tensors that could not be read as floats (integer buffers such as PyTorch's
+    /// `num_batches_tracked`), with the reason; an error only if a layer asks for one.
+    pub unsupported: BTreeMap<String, String>,
 }
 
 impl TensorFile {
@@ -28,7 +31,7 @@ impl TensorFile {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let tensors = match ext.as_str() {
+        let (tensors, unsupported) = match ext.as_str() {
             "npz" => load_npz(path)?,
             "safetensors" => load_safetensors(path)?,
             _ => {
@@ -41,12 +44,18 @@ impl TensorFile {
         Ok(TensorFile {
             path: path.into(),
             tensors,
+            unsupported,
         })
     }
 
     /// Comma-separated tensor names, for error messages.
     pub fn names(&self) -> String {
-        let names: Vec<&str> = self.tensors.keys().map(String::as_str).collect();
+        let names: Vec<&str> = self
+            .tensors
+            .keys()
+            .chain(self.unsupported.keys())
+            .map(String::as_str)
+            .collect();
         if names.is_empty() {
             "(none)".into()
         } else {
@@ -62,7 +71,14 @@ fn weights_err(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-fn load_npz(path: &Path) -> Result<BTreeMap<String, Tensor>> {
+type Loaded = (BTreeMap<String, Tensor>, BTreeMap<String, String>);
+
+/// Errors that mean the tensor is fine but not floating point: kept aside, not fatal.
+fn is_dtype_problem(message: &str) -> bool {
+    message.contains("unsupported dtype") || message.contains("not supported")
+}
+
+fn load_npz(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     let mut archive = npyz::npz::NpzArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
         weights_err(
@@ -72,16 +88,23 @@ fn load_npz(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     })?;
     let names: Vec<String> = archive.array_names().map(String::from).collect();
     let mut out = BTreeMap::new();
+    let mut unsupported = BTreeMap::new();
     for name in names {
         let npy = archive
             .by_name(&name)
             .map_err(|e| weights_err(path, format!("tensor `{name}`: cannot read: {e}")))?
             .ok_or_else(|| weights_err(path, format!("tensor `{name}` vanished from archive")))?;
-        let tensor =
-            npy_to_tensor(npy).map_err(|m| weights_err(path, format!("tensor `{name}`: {m}")))?;
-        out.insert(name, tensor);
+        match npy_to_tensor(npy) {
+            Ok(t) => {
+                out.insert(name, t);
+            }
+            Err(m) if is_dtype_problem(&m) => {
+                unsupported.insert(name, m);
+            }
+            Err(m) => return Err(weights_err(path, format!("tensor `{name}`: {m}"))),
+        }
     }
-    Ok(out)
+    Ok((out, unsupported))
 }
 
 /// Convert one `.npy` array (float32 or float64, C order) to a tensor.
@@ -125,7 +148,7 @@ fn npy_to_tensor<R: Read>(npy: npyz::NpyFile<R>) -> std::result::Result<Tensor, 
     Ok(Tensor { shape, data })
 }
 
-fn load_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
+fn load_safetensors(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
         weights_err(
@@ -134,6 +157,7 @@ fn load_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
         )
     })?;
     let mut out = BTreeMap::new();
+    let mut unsupported = BTreeMap::new();
     for (name, view) in st.tensors() {
         let shape = view.shape().to_vec();
         let raw = view.data();
@@ -147,15 +171,16 @@ fn load_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
                 .map(|c| f64::from_le_bytes(c.try_into().expect("chunks_exact(8)")))
                 .collect(),
             other => {
-                return Err(weights_err(
-                    path,
-                    format!("tensor `{name}`: dtype {other:?} not supported; expected F32 or F64"),
-                ))
+                unsupported.insert(
+                    name,
+                    format!("dtype {other:?} not supported; expected F32 or F64"),
+                );
+                continue;
             }
         };
         out.insert(name, Tensor { shape, data });
     }
-    Ok(out)
+    Ok((out, unsupported))
 }
 
 /// Read inputs from a `.npy`: 2-D (one input per row) or 1-D (a single input), float32/float64.

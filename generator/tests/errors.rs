@@ -709,7 +709,6 @@ fn malformed_model_files() {
 /// `Model::check` computes `in_frac + codebook_frac` and `1u128 << (shift - 1)` before it
 /// checks `codebook_frac`, so these overflow (debug: panic; release: wrong answers).
 #[test]
-#[ignore = "bug: Model::check does not bound codebook_frac before shifting by it (panics)"]
 fn model_with_huge_codebook_frac_is_rejected() {
     let (dir, m) = tiny_model();
     for frac in [200u64, u32::MAX as u64] {
@@ -726,7 +725,6 @@ fn model_with_huge_codebook_frac_is_rejected() {
 /// A hand-edited model can state a consistent `acc_bits` above the 62 bits compression allows;
 /// the golden model's i64 accumulator then overflows (debug: panic).
 #[test]
-#[ignore = "bug: Model::check does not enforce acc_bits <= compress::MAX_ACC_BITS (infer overflows)"]
 fn model_with_too_wide_accumulator_is_rejected() {
     let (dir, m) = tiny_model();
     let big = i64::MAX - 10;
@@ -753,7 +751,6 @@ fn model_with_too_wide_accumulator_is_rejected() {
 /// is printed twice (`Error::Io` both formats `{source}` and marks it `#[source]`, and main.rs
 /// prints the whole chain).
 #[test]
-#[ignore = "bug: missing weights file error names neither net.yaml nor `weights`, and repeats the OS error"]
 fn missing_weights_file_names_description_and_field() {
     let dir = tiny_dir(&tweak("weights: w.npz", "weights: nope.npz"));
     let e = expect_error(
@@ -769,7 +766,6 @@ fn missing_weights_file_names_description_and_field() {
 /// converted to f64 up front, so an unused integer tensor (PyTorch state dicts carry int64
 /// `num_batches_tracked`; Keras files carry step counters) makes the whole file unreadable.
 #[test]
-#[ignore = "bug: an unused non-float tensor in the weights file is an error (weights.rs converts all)"]
 fn unused_integer_tensor_is_ignored() {
     let dir = tiny_dir(TINY_YAML);
     let file = std::fs::File::create(dir.path().join("w.npz")).unwrap();

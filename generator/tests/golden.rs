@@ -429,7 +429,6 @@ fn edge_networks() {
 /// integer 0, and the weights are stored as entries whose codebook value is 0: they vanish from
 /// the arithmetic while `inspect` still counts them as non-zeros, and no note is printed.
 #[test]
-#[ignore = "bug: a k-means centroid of exactly 0.0 silently turns non-zero weights into zeros"]
 fn symmetric_cluster_does_not_zero_weights() {
     for (weight_bits, w) in [(2u32, vec![-3.0, -1.0, 1.0, 3.0]), (1, vec![-1.0, 1.0])] {
         let n = w.len();

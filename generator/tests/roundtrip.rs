@@ -55,48 +55,25 @@ fn calibrated_dir() -> tempfile::TempDir {
     dir
 }
 
-/// Compare description and model output. With `exact_hash` false, `network_hash` and the float
-/// weight errors are blanked first (see `awkward_floats_round_trip_exactly` for why they differ).
-fn check_cli_roundtrip(d: &Path, yaml: &str, exact_hash: bool) {
-    let strip = |s: String| -> String {
-        if exact_hash {
-            return s;
-        }
-        s.lines()
-            .map(|l| {
-                if l.contains("network_hash") || l.contains(", hash ") {
-                    "(hash)"
-                } else {
-                    l
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+/// Description and model file give byte-identical `inspect` and `infer` output (hash included).
+fn check_cli_roundtrip(d: &Path, yaml: &str) {
     let c = bramble_in(d, &["compress", yaml, "-o", "model.bin"]).expect_ok("compress");
     assert!(c.stdout.contains("wrote model.bin"), "{}", c.stdout);
     for pes in ["1", "3"] {
         let a = bramble_in(d, &["inspect", yaml, "--json", "--pes", pes]).expect_ok("inspect yaml");
         let b = bramble_in(d, &["inspect", "model.bin", "--json", "--pes", pes])
             .expect_ok("inspect model");
-        let (mut va, mut vb) = (a.json(), b.json());
-        if !exact_hash {
-            va = without_float_reload_noise(va);
-            vb = without_float_reload_noise(vb);
-        } else {
-            assert_eq!(
-                a.stdout, b.stdout,
-                "inspect --json text differs (pes {pes})"
-            );
-        }
-        assert_eq!(va, vb, "inspect --json differs (pes {pes})");
+        assert_eq!(
+            a.stdout, b.stdout,
+            "inspect --json text differs (pes {pes})"
+        );
         let v = a.json();
         assert!(v["compression_ratio"].as_f64().unwrap() > 0.0);
         assert_eq!(v["pes"].as_u64().unwrap().to_string(), pes);
     }
     let a = bramble_in(d, &["inspect", yaml]).expect_ok("inspect text");
     let b = bramble_in(d, &["inspect", "model.bin"]).expect_ok("inspect text");
-    assert_eq!(strip(a.stdout), strip(b.stdout), "inspect text differs");
+    assert_eq!(a.stdout, b.stdout, "inspect text differs");
     let a = bramble_in(d, &["infer", yaml, "--input", "x.npy", "--json"]).expect_ok("infer yaml");
     let b = bramble_in(d, &["infer", "model.bin", "--input", "x.npy", "--json"])
         .expect_ok("infer model");
@@ -115,20 +92,19 @@ fn cli_description_and_model_agree_tiny() {
         &dir.path().join("x.npy"),
         &[vec![0.5, -1.0, 2.0], vec![0.0; 3], vec![100.0, -100.0, 7.0]],
     );
-    check_cli_roundtrip(dir.path(), "net.yaml", true);
+    check_cli_roundtrip(dir.path(), "net.yaml");
 }
 
 #[test]
 fn cli_description_and_model_agree_calibrated() {
     let dir = calibrated_dir();
-    check_cli_roundtrip(dir.path(), "net.yml", false);
+    check_cli_roundtrip(dir.path(), "net.yml");
 }
 
 #[test]
-#[ignore = "bug: serde_json without `float_roundtrip` misreads centroids, so the hash changes on load"]
 fn cli_description_and_model_agree_calibrated_including_hash() {
     let dir = calibrated_dir();
-    check_cli_roundtrip(dir.path(), "net.yml", true);
+    check_cli_roundtrip(dir.path(), "net.yml");
 }
 
 #[test]
@@ -148,7 +124,6 @@ fn library_load_save_is_byte_identical_tiny() {
 }
 
 #[test]
-#[ignore = "bug: serde_json without `float_roundtrip` misreads centroids (load != compress)"]
 fn library_load_save_is_byte_identical() {
     let dir = calibrated_dir();
     let d = dir.path();
@@ -248,7 +223,6 @@ fn model_file_shape() {
 /// or the file does not "load back exactly" and the network hash changes on a re-save.
 /// serde_json's default float parser is not exact (its `float_roundtrip` feature is).
 #[test]
-#[ignore = "bug: serde_json is built without `float_roundtrip`; f64 fields do not load back exactly"]
 fn awkward_floats_round_trip_exactly() {
     let dir = tiny_dir(TINY_YAML);
     let d = dir.path();

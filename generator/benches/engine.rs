@@ -1,0 +1,204 @@
+//! Engine efficiency from simulation (not a timed test): cycles per inference of the generated
+//! RTL under Verilator against the ideal (active non-zero weights / PEs), for a 1024x1024 layer at
+//! 10% weight density with 35% non-zero inputs on 8 PEs and for EIE's layer shapes scaled down,
+//! plus the cycles of a dense engine with the same multipliers. With `-- --yosys`, also Yosys
+//! utilisation and logic depth of the jet-tagging design.
+//!
+//! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case only,
+//! `-- --yosys` for synthesis). Needs verilator (and yosys for `--yosys`).
+
+use bramble::encode::encode;
+use bramble::generate::{self, Options};
+use bramble::model::Model;
+use bramble::parts;
+use bramble::plan;
+use bramble::synthetic::{self, LayerSpec, Spec};
+use bramble::verify::{self, BundleDir};
+
+struct Case {
+    name: &'static str,
+    cols: usize,
+    rows: usize,
+    weight_density: f64,
+    act_density: f64,
+    pes: usize,
+}
+
+fn model(c: &Case, seed: u64) -> Model {
+    synthetic::model(&Spec {
+        name: format!("bench_{}", c.name.replace('-', "_").to_lowercase()),
+        input: c.cols,
+        layers: vec![LayerSpec {
+            rows: c.rows,
+            cols: c.cols,
+            density: c.weight_density,
+            relu: false,
+        }],
+        act_bits: 16,
+        weight_bits: 4,
+        codebook_bits: 16,
+        empty_every: 0,
+        seed,
+    })
+}
+
+struct Row {
+    simulated: f64,
+    ideal: f64,
+    busiest_pe: f64,
+    padding: f64,
+    dense: f64,
+}
+
+fn run_case(c: &Case, part: &str) -> Row {
+    let m = model(c, 42);
+    let inputs = synthetic::inputs(&m, 4, c.act_density, 7);
+    let part = parts::find(part).unwrap();
+    let (g, p) = plan::choose(&m, part, Some(c.pes)).expect("fits");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    let opts = Options {
+        out_dir: dir.clone(),
+        tb_inputs: Some(inputs.clone()),
+        tb_count: 0,
+        force: false,
+    };
+    let man = generate::generate(&m, part, &g, &p, &opts).unwrap();
+    let b = BundleDir { dir, top: man.top };
+    let r = verify::verilator(&b).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        r.cycles.len(),
+        inputs.len(),
+        "cycles per input in the testbench output"
+    );
+    let w = &m.layers[0].weights;
+    let slices = encode(w, c.pes);
+    let (mut ideal, mut busiest, mut padding) = (0.0, 0.0, 0.0);
+    for x in &inputs {
+        let active: Vec<usize> = (0..c.cols).filter(|&j| x[j] != 0).collect();
+        let nnz: usize = active
+            .iter()
+            .map(|&j| (w.col_ptr[j + 1] - w.col_ptr[j]) as usize)
+            .sum();
+        ideal += nnz as f64 / c.pes as f64;
+        let per_pe: Vec<usize> = slices
+            .iter()
+            .map(|s| {
+                active
+                    .iter()
+                    .map(|&j| (s.ptr[j + 1] - s.ptr[j]) as usize)
+                    .sum()
+            })
+            .collect();
+        let stored: usize = per_pe.iter().sum();
+        padding += (stored - nnz) as f64 / c.pes as f64;
+        busiest += *per_pe.iter().max().unwrap() as f64;
+    }
+    let n = inputs.len() as f64;
+    Row {
+        simulated: r.cycles.iter().sum::<u64>() as f64 / n,
+        ideal: ideal / n,
+        busiest_pe: busiest / n,
+        padding: padding / n,
+        dense: (c.rows * c.cols) as f64 / c.pes as f64,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let yosys = args.iter().any(|a| a == "--yosys");
+    let mut cases = vec![Case {
+        name: "1024x1024",
+        cols: 1024,
+        rows: 1024,
+        weight_density: 0.10,
+        act_density: 0.35,
+        pes: 8,
+    }];
+    if !quick {
+        // EIE Table III shapes (in x out), both dimensions divided by 8, on 8 PEs.
+        for (name, cols, rows, wd, ad) in [
+            ("Alex-6", 9216, 4096, 0.09, 0.351),
+            ("Alex-7", 4096, 4096, 0.09, 0.353),
+            ("Alex-8", 4096, 1000, 0.25, 0.375),
+            ("VGG-6", 25088, 4096, 0.04, 0.183),
+            ("VGG-7", 4096, 4096, 0.04, 0.375),
+            ("VGG-8", 4096, 1000, 0.23, 0.411),
+            ("NT-We", 4096, 600, 0.10, 1.0),
+            ("NT-Wd", 600, 8791, 0.11, 1.0),
+        ] {
+            cases.push(Case {
+                name,
+                cols: cols / 8,
+                rows: rows / 8,
+                weight_density: wd,
+                act_density: ad,
+                pes: 8,
+            });
+        }
+    }
+    println!(
+        "{:<10} {:>11} {:>4} {:>10} {:>10} {:>10} {:>9} {:>11} {:>10} {:>11}",
+        "layer",
+        "in x out",
+        "PEs",
+        "simulated",
+        "ideal",
+        "busiestPE",
+        "padding",
+        "efficiency",
+        "dense",
+        "dense/sparse"
+    );
+    for c in &cases {
+        let r = run_case(c, "xcu250");
+        println!(
+            "{:<10} {:>11} {:>4} {:>10.0} {:>10.1} {:>10.1} {:>9.1} {:>11.3} {:>10.0} {:>11.2}",
+            c.name,
+            format!("{}x{}", c.cols, c.rows),
+            c.pes,
+            r.simulated,
+            r.ideal,
+            r.busiest_pe,
+            r.padding,
+            r.ideal / r.simulated,
+            r.dense,
+            r.dense / r.simulated
+        );
+    }
+    println!(
+        "simulated: cycle counter START->DONE (mean of 4 inputs); ideal: active non-zeros / PEs;"
+    );
+    println!(
+        "busiestPE: stored entries (incl. padding) of the most loaded PE; dense: rows*cols / PEs."
+    );
+    if yosys {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/jet");
+        let tmp = tempfile::tempdir().unwrap();
+        let yaml = tmp.path().join("jet.yaml");
+        std::fs::write(&yaml, format!(
+            "name: jet70\nweights: {}\nlayout: in_out\ninput: {{size: 16, frac_bits: 10}}\nlayers:\n  - {{name: fc1, weight: fc1_relu/kernel, bias: fc1_relu/bias, activation: relu}}\n  - {{name: fc2, weight: fc2_relu/kernel, bias: fc2_relu/bias, activation: relu}}\n  - {{name: fc3, weight: fc3_relu/kernel, bias: fc3_relu/bias, activation: relu}}\n  - {{name: out, weight: output_softmax/kernel, bias: output_softmax/bias, activation: none}}\n",
+            root.join("jet_70pruned.npz").display())).unwrap();
+        let m = bramble::source::load(&yaml).unwrap().0;
+        for (part, pes) in [("xc7z020", 4), ("xczu9eg", 8)] {
+            let part = parts::find(part).unwrap();
+            let (g, p) = plan::choose(&m, part, Some(pes)).unwrap();
+            let dir = tmp.path().join(format!("b_{}", part.name));
+            let opts = Options {
+                out_dir: dir.clone(),
+                tb_inputs: None,
+                tb_count: 1,
+                force: false,
+            };
+            let man = generate::generate(&m, part, &g, &p, &opts).unwrap();
+            let u = verify::yosys(&BundleDir { dir, top: man.top }, part.family, true)
+                .unwrap_or_else(|e| panic!("{e}"));
+            println!(
+                "jet70 on {} ({} PEs): LUT {} (+{} LUTRAM cells), FF {}, RAMB18 {}, RAMB36 {}, DSP {}, CARRY {}, ltp logic depth {:?} (plan: {} RAMB18 + {} RAMB36)",
+                part.name, pes, u.lut, u.lutram_cells, u.ff, u.ramb18, u.ramb36, u.dsp, u.carry, u.logic_depth, p.bram18, p.bram36
+            );
+        }
+    }
+}

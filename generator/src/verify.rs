@@ -1,0 +1,257 @@
+//! Running a bundle through the tools users trust: Verilator lint, the self-checking testbench
+//! under Icarus and Verilator, and Yosys `synth_xilinx` for utilisation and BRAM inference.
+//! Used by `bramble verify`, the test suite and the benchmarks.
+
+use crate::parts::Family;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why a tool run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("`{tool}` is not installed or not on PATH ({source}); install verilator, iverilog and yosys (e.g. apt-get install verilator iverilog yosys)")]
+    Missing {
+        tool: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} failed (exit {code:?}) in {dir}:\n{output}")]
+    Failed {
+        what: String,
+        code: Option<i32>,
+        dir: PathBuf,
+        output: String,
+    },
+    #[error("{what}: {message}\n{output}")]
+    Check {
+        what: String,
+        message: String,
+        output: String,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, VerifyError>;
+
+/// A generated bundle on disk.
+#[derive(Debug, Clone)]
+pub struct BundleDir {
+    pub dir: PathBuf,
+    pub top: String,
+}
+
+impl BundleDir {
+    pub fn rtl(&self) -> PathBuf {
+        self.dir.join("rtl")
+    }
+
+    /// The Verilog files of `rtl/`, sorted.
+    pub fn rtl_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.rtl())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".v"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn tb_file(&self) -> String {
+        format!("../tb/{}_tb.v", self.top)
+    }
+}
+
+fn run(mut cmd: Command, tool: &str, what: &str, dir: &Path) -> Result<String> {
+    let out = cmd
+        .current_dir(dir)
+        .output()
+        .map_err(|source| VerifyError::Missing {
+            tool: tool.into(),
+            source,
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        return Err(VerifyError::Failed {
+            what: what.into(),
+            code: out.status.code(),
+            dir: dir.into(),
+            output: tail(&text, 60),
+        });
+    }
+    Ok(text)
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let v: Vec<&str> = text.lines().collect();
+    v[v.len().saturating_sub(lines)..].join("\n")
+}
+
+/// `verilator --lint-only -Wall` on the RTL: any warning is a failure.
+pub fn lint(b: &BundleDir) -> Result<()> {
+    let mut c = Command::new("verilator");
+    c.args(["--lint-only", "-Wall", "--top-module", &b.top])
+        .args(b.rtl_files());
+    let out = run(c, "verilator", "verilator --lint-only -Wall", &b.rtl())?;
+    if out.contains("%Warning") || out.contains("%Error") {
+        return Err(VerifyError::Check {
+            what: "verilator --lint-only -Wall".into(),
+            message: "warnings".into(),
+            output: tail(&out, 60),
+        });
+    }
+    Ok(())
+}
+
+/// Outcome of the self-checking testbench.
+#[derive(Debug, Clone)]
+pub struct TbResult {
+    /// Cycle counter (START to DONE) per input vector.
+    pub cycles: Vec<u64>,
+    pub output: String,
+}
+
+fn parse_tb(what: &str, out: String) -> Result<TbResult> {
+    if !out.contains("TB PASS") {
+        return Err(VerifyError::Check {
+            what: what.into(),
+            message: "testbench did not print TB PASS".into(),
+            output: tail(&out, 60),
+        });
+    }
+    let cycles = out
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("TB input ")?;
+            let (_, c) = rest.split_once(": ")?;
+            c.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    Ok(TbResult {
+        cycles,
+        output: out,
+    })
+}
+
+/// Compile with `iverilog -g2005` and run the testbench under `vvp`.
+pub fn icarus(b: &BundleDir) -> Result<TbResult> {
+    let vvp = b.dir.join("tb.vvp");
+    let mut c = Command::new("iverilog");
+    c.args(["-g2005", "-o"])
+        .arg(&vvp)
+        .args(["-s", &format!("{}_tb", b.top)])
+        .args(b.rtl_files())
+        .arg(b.tb_file());
+    run(c, "iverilog", "iverilog -g2005", &b.rtl())?;
+    let mut r = Command::new("vvp");
+    r.arg("-n").arg(&vvp);
+    let out = run(r, "vvp", "vvp (Icarus testbench)", &b.rtl())?;
+    parse_tb("Icarus testbench", out)
+}
+
+/// Build the testbench with `verilator --binary --timing` and run it.
+pub fn verilator(b: &BundleDir) -> Result<TbResult> {
+    let obj = b.dir.join("obj_tb");
+    let mut c = Command::new("verilator");
+    c.args([
+        "--binary",
+        "--timing",
+        "-O2",
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+    ])
+    .args([
+        "--top-module",
+        &format!("{}_tb", b.top),
+        "-o",
+        "tbsim",
+        "--Mdir",
+    ])
+    .arg(&obj)
+    .args(b.rtl_files())
+    .arg(b.tb_file());
+    run(c, "verilator", "verilator --binary (testbench)", &b.rtl())?;
+    let out = run(
+        Command::new(obj.join("tbsim")),
+        "tbsim",
+        "Verilator testbench",
+        &b.rtl(),
+    )?;
+    parse_tb("Verilator testbench", out)
+}
+
+/// Cell counts from Yosys `synth_xilinx -flatten` and the longest path (`ltp`) in LUT levels.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Utilisation {
+    pub ramb18: usize,
+    pub ramb36: usize,
+    pub dsp: usize,
+    pub lut: usize,
+    pub lutram_cells: usize,
+    pub ff: usize,
+    pub carry: usize,
+    /// Longest topological path after synthesis (`ltp -noff`), in cells.
+    pub logic_depth: Option<usize>,
+}
+
+/// Synthesise with Yosys for `family` and count cells.
+pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisation> {
+    let stat = b.dir.join("yosys_stat.txt");
+    let ltp = b.dir.join("yosys_ltp.txt");
+    let mut script = format!(
+        "read_verilog {}; synth_xilinx -flatten -family {} -top {}; tee -q -o {} stat",
+        b.rtl_files().join(" "),
+        family.yosys_family(),
+        b.top,
+        stat.display()
+    );
+    if with_ltp {
+        script.push_str(&format!("; tee -q -o {} ltp -noff", ltp.display()));
+    }
+    let mut c = Command::new("yosys");
+    c.args(["-q", "-p", &script]);
+    run(c, "yosys", "yosys synth_xilinx", &b.rtl())?;
+    let text = std::fs::read_to_string(&stat).unwrap_or_default();
+    let count = |pred: &dyn Fn(&str) -> bool| -> usize {
+        text.lines()
+            .filter_map(|l| {
+                let mut it = l.split_whitespace();
+                let cell = it.next()?;
+                let n: usize = it.next()?.parse().ok()?;
+                pred(cell).then_some(n)
+            })
+            .sum()
+    };
+    let depth = if with_ltp {
+        std::fs::read_to_string(&ltp).ok().and_then(|t| {
+            t.lines().find_map(|l| {
+                let rest = l.split("Longest topological path in ").nth(1)?;
+                let n = rest.split("(length=").nth(1)?.split(')').next()?;
+                n.trim().parse().ok()
+            })
+        })
+    } else {
+        None
+    };
+    Ok(Utilisation {
+        ramb18: count(&|c| c == family.ramb18()),
+        ramb36: count(&|c| c == family.ramb36()),
+        dsp: count(&|c| c.starts_with("DSP48")),
+        lut: count(&|c| c.starts_with("LUT")),
+        lutram_cells: count(&|c| {
+            c.starts_with("RAM32")
+                || c.starts_with("RAM64")
+                || c.starts_with("RAM128")
+                || c.starts_with("RAM256")
+        }),
+        ff: count(&|c| c.starts_with("FD")),
+        carry: count(&|c| c.starts_with("CARRY")),
+        logic_depth: depth,
+    })
+}
