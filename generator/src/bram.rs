@@ -1,29 +1,18 @@
-//! Packing one block-RAM memory onto RAMB18/RAMB36 primitives the way Yosys 0.23's
-//! `memory_libmap` does for Xilinx 7-series and UltraScale+ (techlibs/xilinx/brams_xc4v.txt):
-//! every (primitive, aspect ratio) option is costed as `units * cost`, with
-//! `units = ceil(width / w) * ceil(depth / d)`, and the cheapest wins. A RAMB18 costs 129, a
-//! RAMB36 257, a cascaded pair of RAMB36 513. The planner's numbers are checked against Yosys
-//! in the test suite.
+//! Packing one block-RAM memory onto RAMB18/RAMB36 primitives exactly as Yosys 0.23's
+//! `memory_libmap` does for Xilinx 7-series and UltraScale+ (`techlibs/xilinx/brams_xc4v.txt`,
+//! `handle_geom` in `passes/memory/memory_libmap.cc`; measured in docs/engine.md). Every
+//! (configuration, port width) option is costed and the first cheapest wins. The planner's numbers
+//! are checked against Yosys in the test suite.
 
 use serde::Serialize;
 
-/// A primitive kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Prim {
-    Ramb18,
-    Ramb36,
-    /// Two RAMB36 cascaded for depth (64K x 1 .. 8K x 9).
-    Ramb36Cascade,
-}
-
 /// How one memory maps onto primitives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Packing {
-    pub prim: Prim,
     /// Aspect ratio of one primitive in this mapping.
     pub depth: usize,
     pub width: usize,
-    /// Primitives used (a cascade counts as one unit of two RAMB36).
+    /// Primitive units used (a cascade unit is two RAMB36).
     pub units: usize,
     pub ramb18: usize,
     pub ramb36: usize,
@@ -41,95 +30,136 @@ impl Packing {
     }
 }
 
-/// (primitive, cost, [(depth, width)]) options, TDP and SDP modes together.
-const OPTIONS: &[(Prim, usize, &[(usize, usize)])] = &[
-    (
-        Prim::Ramb18,
-        129,
-        &[
-            (16384, 1),
-            (8192, 2),
-            (4096, 4),
-            (2048, 9),
-            (1024, 18),
-            (512, 36),
-        ],
-    ),
-    (
-        Prim::Ramb36,
-        257,
-        &[
-            (32768, 1),
-            (16384, 2),
-            (8192, 4),
-            (4096, 9),
-            (2048, 18),
-            (1024, 36),
-            (512, 72),
-        ],
-    ),
-    (
-        Prim::Ramb36Cascade,
-        513,
-        &[(65536, 1), (32768, 2), (16384, 4), (8192, 9)],
-    ),
+/// What Yosys sees of a memory: whether it has a write port (the tied-off ROMs of
+/// `bramble_ram_sdp` still do) and how many read ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    pub writable: bool,
+    pub read_ports: usize,
+}
+
+/// `bramble_ram_sdp`: one write port (possibly tied off), one read port.
+pub const SDP: Ports = Ports {
+    writable: true,
+    read_ports: 1,
+};
+/// `bramble_rom_2r`: a true ROM with two read ports.
+pub const ROM_2R: Ports = Ports {
+    writable: false,
+    read_ports: 2,
+};
+
+const W18: &[usize] = &[1, 2, 4, 9, 18];
+const W36: &[usize] = &[1, 2, 4, 9, 18, 36];
+const W72: &[usize] = &[1, 2, 4, 9, 18, 36, 72];
+const W9: &[usize] = &[1, 2, 4, 9];
+
+/// (cost, address bits at width 1, widths, read ports, (RAMB18, RAMB36) per unit), in the order
+/// Yosys tries them: TDP half, TDP full, TDP cascade, SDP half, SDP full.
+const CONFIGS: &[(f64, u32, &[usize], usize, (usize, usize))] = &[
+    (129.0, 14, W18, 2, (1, 0)),
+    (257.0, 15, W36, 2, (0, 1)),
+    (513.0, 16, W9, 2, (0, 2)),
+    (129.0, 14, W36, 1, (1, 0)),
+    (257.0, 15, W72, 1, (0, 1)),
 ];
 
-/// The cheapest packing of a `depth x width` memory.
-pub fn pack(depth: usize, width: usize) -> Packing {
-    let mut best: Option<(usize, Packing)> = None;
-    for &(prim, cost, shapes) in OPTIONS {
-        for &(d, w) in shapes {
-            let units = width.div_ceil(w) * depth.div_ceil(d);
-            let total = units * cost;
-            if best.as_ref().is_none_or(|(c, _)| total < *c) {
-                let (ramb18, ramb36) = match prim {
-                    Prim::Ramb18 => (units, 0),
-                    Prim::Ramb36 => (0, units),
-                    Prim::Ramb36Cascade => (0, 2 * units),
-                };
+/// The cheapest packing of a `depth x width` memory with `ports`.
+pub fn pack(depth: usize, width: usize, ports: Ports) -> Packing {
+    let mut best: Option<(f64, Packing)> = None;
+    for &(cost, abits, widths, rports, (r18, r36)) in CONFIGS {
+        let repl_port = ports.read_ports.div_ceil(rports);
+        for (b, &u) in widths.iter().enumerate() {
+            let d = 1usize << (abits as usize - b);
+            let mult_a = depth.div_ceil(d);
+            let e = if !ports.writable {
+                1
+            } else if u >= 9 {
+                9
+            } else {
+                u
+            };
+            let sw = width.div_ceil(e) * e;
+            let n = (mult_a * sw).div_ceil(u) * repl_port;
+            let mut c =
+                cost * n as f64 + 0.5 * (mult_a - 1) as f64 * (width * ports.read_ports) as f64;
+            if ports.writable && mult_a != 1 {
+                c += 0.5 * mult_a as f64;
+            }
+            if best.as_ref().is_none_or(|(bc, _)| c < *bc) {
                 best = Some((
-                    total,
+                    c,
                     Packing {
-                        prim,
                         depth: d,
-                        width: w,
-                        units,
-                        ramb18,
-                        ramb36,
+                        width: u,
+                        units: n,
+                        ramb18: n * r18,
+                        ramb36: n * r36,
                     },
                 ));
             }
         }
     }
-    best.expect("options are not empty").1
+    best.expect("configurations are not empty").1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Observed with Yosys 0.23 `synth_xilinx -family xc7` (and identical for xcup).
+    /// Measured with Yosys 0.23 `synth_xilinx -family xc7` (identical on xcup), docs/engine.md.
     #[test]
-    fn matches_yosys_observations() {
-        let cases = [
-            ((1024, 8), (1, 0)),
-            ((1024, 18), (1, 0)),
-            ((512, 36), (1, 0)),
-            ((1024, 40), (3, 0)),
-            ((4096, 8), (0, 1)),
-            ((512, 72), (0, 1)),
-            ((2048, 12), (0, 1)),
+    fn matches_yosys_measurements() {
+        let sdp = [
+            ((16, 8), (1, 0)),
             ((100, 8), (1, 0)),
-            ((16384, 1), (1, 0)),
+            ((1024, 8), (1, 0)),
+            ((1025, 8), (1, 0)),
+            ((3000, 8), (0, 1)),
+            ((4096, 8), (0, 1)),
+            ((8192, 8), (0, 2)),
+            ((16384, 8), (0, 4)),
+            ((1024, 36), (0, 1)),
+            ((1024, 40), (3, 0)),
+            ((2048, 12), (0, 1)),
+            ((5000, 12), (5, 0)),
+            ((6000, 20), (9, 0)),
+            ((3000, 18), (3, 0)),
+            ((20000, 9), (0, 5)),
+            ((130, 100), (3, 0)),
+            ((2048, 36), (0, 2)),
+            ((512, 72), (0, 1)),
+            ((512, 36), (1, 0)),
+            ((512, 40), (0, 1)),
+            ((1024, 72), (0, 2)),
+            ((4096, 5), (0, 1)),
             ((600, 20), (0, 1)),
-            ((2048, 9), (1, 0)),
-            ((64, 34), (1, 0)),
-            ((5000, 10), (5, 0)),
+            ((1500, 16), (0, 1)),
+            ((256, 64), (0, 1)),
+            ((128, 128), (0, 2)),
+            ((4, 128), (0, 2)),
+            ((700, 12), (1, 0)),
+            ((1200, 50), (5, 0)),
+            ((800, 90), (5, 0)),
+            ((2500, 30), (5, 0)),
+            ((33000, 2), (5, 0)),
+            ((400, 200), (0, 3)),
         ];
-        for ((d, w), (r18, r36)) in cases {
-            let p = pack(d, w);
-            assert_eq!((p.ramb18, p.ramb36), (r18, r36), "{d}x{w}: {p:?}");
+        for ((d, w), want) in sdp {
+            let p = pack(d, w, SDP);
+            assert_eq!((p.ramb18, p.ramb36), want, "sdp {d}x{w}: {p:?}");
+        }
+        let rom = [
+            ((5000, 12), (0, 2)),
+            ((8192, 12), (0, 3)),
+            ((2048, 8), (1, 0)),
+            ((1024, 12), (1, 0)),
+            ((100, 8), (1, 0)),
+            ((4096, 8), (0, 1)),
+        ];
+        for ((d, w), want) in rom {
+            let p = pack(d, w, ROM_2R);
+            assert_eq!((p.ramb18, p.ramb36), want, "rom_2r {d}x{w}: {p:?}");
         }
     }
 }

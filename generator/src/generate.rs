@@ -428,6 +428,13 @@ pub fn generate(
             l.name, l.out.bits
         )));
     }
+    for (what, size) in [("input", model.input.size), ("output", model.output_size())] {
+        if size >= 1 << 16 {
+            return Err(Error::Plan(format!(
+                "{what} size {size} does not fit the 16-bit SIZES register; the limit is 65535"
+            )));
+        }
+    }
     let top = top_name(model);
     let out = &opts.out_dir;
     if out.exists() && !opts.force {
@@ -512,7 +519,6 @@ fn write_bundle(
     write(&tb, "tb_input.mem", tin.as_bytes())?;
     write(&tb, "tb_expected.mem", texp.as_bytes())?;
     let (window, addr_bits) = windows(model.input.size, model.output_size());
-    let total_entries: usize = g.slices.iter().flatten().map(|s| s.entries.len()).sum();
     let tb_t = TbTemplate {
         top: top.to_string(),
         network: model.name.to_string(),
@@ -532,13 +538,15 @@ fn write_bundle(
         tb_input_file: "../tb/tb_input.mem".into(),
         tb_expected_file: "../tb/tb_expected.mem".into(),
         tb_seed: (model.hash() >> 7) as u32 & 0x7fff_ffff,
-        // Generous: every entry and every activation several times over, plus fixed overhead.
-        tb_timeout_cycles: 10_000
-            + 8 * (total_entries as u64
-                + g.layers
-                    .iter()
-                    .map(|d| (d.in_size + d.out_size) as u64)
-                    .sum::<u64>()),
+        // Watchdog (docs/template-context.md): reset-time clear and ID checks, then ~80 clocks
+        // per AXI word and 4 clocks per (input, local row) pair per layer, very generous.
+        tb_timeout_cycles: 200_000
+            + inputs.len() as u64
+                * (80 * (model.input.size + model.output_size()) as u64
+                    + g.layers
+                        .iter()
+                        .map(|d| 4 * (d.in_size * d.out_size.div_ceil(g.pes)) as u64 + 200)
+                        .sum::<u64>()),
     };
     write(
         &tb,

@@ -86,6 +86,36 @@ enum Cmd {
         #[arg(long)]
         yosys: bool,
     },
+    /// Run inputs through the generated RTL simulated by Verilator, exactly as a board would be
+    /// driven (AXI4-Lite transactions only). Same JSON as `infer`, plus cycles per input.
+    Sim {
+        /// Bundle directory written by `bramble generate`.
+        dir: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        /// Write an FST waveform.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Wall-clock limit per inference, e.g. `30s`, `500ms`.
+        #[arg(long, default_value = "60s", value_parser = bramble_host::cli::parse_duration)]
+        timeout: std::time::Duration,
+        /// Where built simulation libraries are cached (default: the cargo target directory).
+        #[arg(long)]
+        sim_cache: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run inputs on any backend: the Verilator simulation or a board (uio, devmem, xdma).
+    Run {
+        /// Bundle directory written by `bramble generate`.
+        dir: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[command(flatten)]
+        backend: bramble_host::cli::BackendArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the bit-exact golden model on inputs (.npy, one input per row).
     Infer {
         /// Description (.yaml) or compressed model.
@@ -118,6 +148,35 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Compress { net, output } => compress(&net, &output),
         Cmd::Inspect { net, pes, json } => inspect(&net, pes, json),
         Cmd::Infer { net, input, json } => infer(&net, &input, json),
+        Cmd::Sim {
+            dir,
+            input,
+            trace,
+            timeout,
+            sim_cache,
+            json,
+        } => {
+            let bundle = bramble_host::Bundle::load(&dir)?;
+            let opts = bramble_host::sim::SimOptions {
+                trace,
+                cache_dir: sim_cache,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                ..Default::default()
+            };
+            let dev = bramble_host::sim::open(bundle, &opts)?;
+            run_device(dev, &input, timeout, json)
+        }
+        Cmd::Run {
+            dir,
+            input,
+            backend,
+            json,
+        } => {
+            let bundle = bramble_host::Bundle::load(&dir)?;
+            let timeout = backend.timeout;
+            let dev = backend.open(bundle)?;
+            run_device(dev, &input, timeout, json)
+        }
         Cmd::Verify {
             dir,
             no_icarus,
@@ -498,6 +557,39 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
                 u.ramb18,
                 u.ramb36
             );
+        }
+    }
+    Ok(())
+}
+
+/// The driver sequence over a batch, printed like `infer` (plus cycles).
+fn run_device(
+    mut dev: bramble_host::Device,
+    input: &Path,
+    timeout: std::time::Duration,
+    json: bool,
+) -> Result<()> {
+    let rows = bramble_host::npy::read_inputs(input)?;
+    let want = dev.bundle().manifest().input.size;
+    if let Some(r) = rows.first() {
+        if r.len() != want {
+            bail!(
+                "{}: inputs have {} values per row but the bundle expects {want} (input.size)",
+                input.display(),
+                r.len()
+            );
+        }
+    }
+    let batch = dev.run_batch(&rows, timeout)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &batch).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        for i in 0..batch.raw.len() {
+            writeln!(out, "{i}: outputs {:?}", batch.outputs[i])?;
+            writeln!(out, "{i}: raw     {:?}", batch.raw[i])?;
+            writeln!(out, "{i}: cycles  {}", batch.cycles[i])?;
         }
     }
     Ok(())

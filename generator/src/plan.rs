@@ -2,7 +2,7 @@
 //! each maps onto the part's primitives (block RAM via [`crate::bram`], or LUT RAM), the totals
 //! against the part, and the choice of N.
 
-use crate::bram::{pack, Packing};
+use crate::bram::{pack, Packing, Ports, ROM_2R, SDP};
 use crate::encode::{encode, PeSlice};
 use crate::model::Model;
 use crate::parts::Part;
@@ -67,7 +67,14 @@ impl Geometry {
             .expect("at least one layer");
         let idx_bits = model.layers.iter().map(|l| l.weight_bits).max().unwrap();
         let cb_bits = model.layers.iter().map(|l| l.codebook_bits).max().unwrap();
-        let acc_bits = model.layers.iter().map(|l| l.acc_bits).max().unwrap();
+        // Never narrower than one product: the PE's multiplier output feeds the accumulator.
+        let acc_bits = model
+            .layers
+            .iter()
+            .map(|l| l.acc_bits)
+            .max()
+            .unwrap()
+            .max(act_bits + cb_bits);
         let mut slices: Vec<Vec<PeSlice>> = vec![Vec::new(); n];
         let mut layers = Vec::new();
         let (mut ptr_base, mut bias_base) = (0usize, 0usize);
@@ -109,7 +116,7 @@ impl Geometry {
             entry_depth,
             entry_bits: 4 + idx_bits,
             ptr_words: ptr_base,
-            ptr_bits: bits_for(entry_depth as u64),
+            ptr_bits: bits_for(entry_depth as u64).max(2),
             bias_depth: bias_base.max(1),
             acc_depth: max_rows.div_ceil(n),
             cb_depth: model.layers.len() << idx_bits,
@@ -148,6 +155,7 @@ impl Memory {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn memory(
     part: &Part,
     name: &'static str,
@@ -156,9 +164,10 @@ fn memory(
     depth: usize,
     width: usize,
     force_distributed: bool,
+    ports: Ports,
 ) -> Memory {
     let block = !force_distributed && depth * width > BLOCK_MIN_BITS;
-    let p: Option<Packing> = block.then(|| pack(depth, width));
+    let p: Option<Packing> = block.then(|| pack(depth, width, ports));
     Memory {
         name,
         holds,
@@ -207,92 +216,30 @@ pub fn plan(model: &Model, part: &'static Part, g: &Geometry) -> Plan {
     let n = g.pes;
     let l = g.num_layers();
     let a = g.act_bits as usize;
-    let mut memories = vec![
-        memory(
-            part,
-            "entries",
-            "sparse weights: relative row index + codebook index (per PE)",
-            n,
-            g.entry_depth,
-            g.entry_bits as usize,
-            false,
-        ),
-        memory(
-            part,
-            "ptr_even",
-            "column pointers, even columns (per PE)",
-            n,
-            (g.ptr_words / 2).max(1),
-            g.ptr_bits as usize,
-            false,
-        ),
-        memory(
-            part,
-            "ptr_odd",
-            "column pointers, odd columns (per PE)",
-            n,
-            (g.ptr_words / 2).max(1),
-            g.ptr_bits as usize,
-            false,
-        ),
-        memory(
-            part,
-            "bias",
-            "biases at accumulator precision (per PE)",
-            n,
-            g.bias_depth,
-            g.acc_bits as usize,
-            false,
-        ),
-        memory(
-            part,
-            "codebook",
-            "shared weights, all layers (per PE copy)",
-            n,
-            g.cb_depth,
-            g.cb_bits as usize,
-            true,
-        ),
-        memory(
-            part,
-            "accumulators",
-            "partial sums of the PE's rows",
-            n,
-            g.acc_depth,
-            g.acc_bits as usize,
-            false,
-        ),
-        memory(
-            part,
-            "in_buf",
-            "input activations (one bank per PE)",
-            n,
-            g.in_buf_depth,
-            a,
-            false,
-        ),
-        memory(
-            part,
-            "act_buf_a",
-            "layer outputs, even layers (one bank per PE)",
-            n,
-            g.act_buf_depth,
-            a,
-            false,
-        ),
+    let ptr_depth = (g.ptr_words / 2).max(1);
+    let (acc, cb) = (g.acc_bits as usize, g.cb_bits as usize);
+    // (name, what it holds, instances, depth, width, always LUT RAM, ports): docs/engine.md's
+    // instance table. The codebook and the descriptor ROM are read asynchronously, so LUT RAM.
+    #[rustfmt::skip]
+    let table: Vec<(&'static str, &'static str, usize, usize, usize, bool, Ports)> = vec![
+        ("entries", "sparse weights: relative row index + codebook index (per PE)", n, g.entry_depth, g.entry_bits as usize, false, ROM_2R),
+        ("ptr_even", "column pointers, even columns (per PE)", n, ptr_depth, g.ptr_bits as usize, false, SDP),
+        ("ptr_odd", "column pointers, odd columns (per PE)", n, ptr_depth, g.ptr_bits as usize, false, SDP),
+        ("bias", "biases at accumulator precision (per PE)", n, g.bias_depth, acc, false, SDP),
+        ("codebook", "shared weights, all layers (per PE copy)", n, g.cb_depth, cb, true, SDP),
+        ("accumulators", "partial sums of the PE's rows", n, g.acc_depth, acc, false, SDP),
+        ("in_buf", "input activations (one bank per PE)", n, g.in_buf_depth, a, false, SDP),
+        ("act_buf_a", "layer outputs, even layers (one bank per PE)", n, g.act_buf_depth, a, false, SDP),
+        ("act_buf_b", "layer outputs, odd layers (one bank per PE)", if l > 1 { n } else { 0 }, g.act_buf_depth, a, false, SDP),
+        ("layers", "layer descriptors", 1, l, 128, true, SDP),
     ];
-    if l > 1 {
-        memories.push(memory(
-            part,
-            "act_buf_b",
-            "layer outputs, odd layers (one bank per PE)",
-            n,
-            g.act_buf_depth,
-            a,
-            false,
-        ));
-    }
-    memories.push(memory(part, "layers", "layer descriptors", 1, l, 128, true));
+    let memories: Vec<Memory> = table
+        .into_iter()
+        .filter(|t| t.2 > 0)
+        .map(|(name, holds, count, depth, width, dist, ports)| {
+            memory(part, name, holds, count, depth, width, dist, ports)
+        })
+        .collect();
     let bram18: usize = memories.iter().map(|m| m.bram18).sum();
     let bram36: usize = memories.iter().map(|m| m.bram36).sum();
     let tiles = bram36 + bram18.div_ceil(2);

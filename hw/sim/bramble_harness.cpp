@@ -15,6 +15,7 @@
 //! DECERR; the response code is stored and readable through bramble_sim_last_resp).
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -25,6 +26,20 @@
 #endif
 
 #define BRAMBLE_SIM_ABI 1
+
+// Built with -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL: a $finish, $stop or fatal error in
+// the design must never end the host process (Verilator's defaults call exit() on the second
+// $finish and on errors). They mark the context finished; the host reports it as an error.
+void vl_finish(const char* /*filename*/, int /*linenum*/, const char* /*hier*/) {
+    Verilated::threadContextp()->gotFinish(true);
+}
+void vl_stop(const char* /*filename*/, int /*linenum*/, const char* /*hier*/) {
+    Verilated::threadContextp()->gotFinish(true);
+}
+void vl_fatal(const char* filename, int linenum, const char* /*hier*/, const char* msg) {
+    std::fprintf(stderr, "%%Error: %s:%d: %s\n", filename, linenum, msg);
+    Verilated::threadContextp()->gotFinish(true);
+}
 
 namespace {
 

@@ -148,7 +148,7 @@ fn flags(bundle: &Bundle, traced: bool) -> Vec<String> {
         "--top-module",
         &bundle.manifest().top,
         "-CFLAGS",
-        "-fPIC",
+        "-fPIC -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL",
         "-LDFLAGS",
         "-shared",
         "-o",

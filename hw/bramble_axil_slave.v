@@ -1,0 +1,276 @@
+// bramble_axil_slave: the AXI4-Lite slave of the engine (docs/register-map.md).
+//
+// All five channels use full valid/ready handshakes and every output is a register. AW and W are
+// captured independently (in either order, or together) into one-deep holding registers; a write
+// is carried out once both are held and no write response is waiting, a read once AR is held and
+// no read data is waiting, so BREADY/RREADY may stay low for any number of clocks. One access is
+// carried out at a time; when both a read and a write are ready they alternate.
+//
+// Window 0 (the registers) is implemented here. Windows 1 (input buffer) and 2 (output buffer)
+// are forwarded over a request/acknowledge interface (win_*): win_req_o stays high with stable
+// win_we_o/win_sel_o/win_word_o/win_wdata_o until win_ack_i; for a read win_rdata_i is sampled
+// with win_ack_i. Window 3, unmapped registers, writes to window 2 and writes whose WSTRB is not
+// all ones are answered OKAY and change nothing (unmapped reads return 0). Responses are always
+// OKAY.
+`resetall
+`timescale 1ns/1ps
+`default_nettype none
+
+module bramble_axil_slave #(
+  parameter integer AddrBits  = 14,
+  parameter integer NumPes    = 1,
+  parameter integer NumLayers = 1,
+  parameter integer ActBits   = 16,
+  parameter integer InSize    = 1,
+  parameter integer OutSize   = 1,
+  parameter [31:0]  Magic     = 32'h424D5242,
+  parameter [31:0]  Version   = 32'd1,
+  parameter [31:0]  HashLo    = 32'h00000000,
+  parameter [31:0]  HashHi    = 32'h00000000
+) (
+  input  wire                clk_i,
+  input  wire                rst_ni,
+
+  input  wire [AddrBits-1:0] s_axil_awaddr_i,
+  input  wire [2:0]          s_axil_awprot_i,
+  input  wire                s_axil_awvalid_i,
+  output wire                s_axil_awready_o,
+  input  wire [31:0]         s_axil_wdata_i,
+  input  wire [3:0]          s_axil_wstrb_i,
+  input  wire                s_axil_wvalid_i,
+  output wire                s_axil_wready_o,
+  output wire [1:0]          s_axil_bresp_o,
+  output wire                s_axil_bvalid_o,
+  input  wire                s_axil_bready_i,
+  input  wire [AddrBits-1:0] s_axil_araddr_i,
+  input  wire [2:0]          s_axil_arprot_i,
+  input  wire                s_axil_arvalid_i,
+  output wire                s_axil_arready_o,
+  output wire [31:0]         s_axil_rdata_o,
+  output wire [1:0]          s_axil_rresp_o,
+  output wire                s_axil_rvalid_o,
+  input  wire                s_axil_rready_i,
+
+  // engine control
+  output wire                start_o,
+  input  wire                busy_i,
+  input  wire                done_i,
+  input  wire [63:0]         cycles_i,
+  output wire                irq_o,
+
+  // input/output window access
+  output wire                win_req_o,
+  output wire                win_we_o,
+  output wire                win_sel_o,
+  output wire [AddrBits-5:0] win_word_o,
+  output wire [31:0]         win_wdata_o,
+  input  wire                win_ack_i,
+  input  wire [31:0]         win_rdata_i
+);
+
+  localparam integer WordBits = AddrBits - 4;
+  // Window size in bytes is 2**(AddrBits-2): IN_BASE = W, OUT_BASE = 2W.
+  localparam [31:0] InBase   = 32'd1 << (AddrBits - 2);
+  localparam [31:0] OutBase  = 32'd2 << (AddrBits - 2);
+  localparam [31:0] Geometry = {8'd0, ActBits[7:0], NumLayers[7:0], NumPes[7:0]};
+  localparam [31:0] Sizes    = {OutSize[15:0], InSize[15:0]};
+
+  initial begin
+    if (AddrBits < 14) begin
+      $display("bramble_axil_slave: AddrBits must be >= 14 (window >= 0x1000)");
+      $finish;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Channel holding registers
+  reg                aw_hold_q;
+  reg [AddrBits-1:0] aw_addr_q;
+  reg                w_hold_q;
+  reg [31:0]         w_data_q;
+  reg                w_full_strb_q;
+  reg                ar_hold_q;
+  reg [AddrBits-1:0] ar_addr_q;
+  reg                bvalid_q;
+  reg                rvalid_q;
+  reg [31:0]         rdata_q;
+
+  // Access state: 0 idle, 1 window write pending, 2 window read pending.
+  localparam [1:0] OpIdle = 2'd0;
+  localparam [1:0] OpWinWr = 2'd1;
+  localparam [1:0] OpWinRd = 2'd2;
+  reg [1:0]  op_q;
+  reg        last_wr_q;
+
+  // Registers
+  reg        irq_en_q;
+  reg        done_q;
+  reg        irq_pend_q;
+  reg        start_q;
+
+  wire aw_hs = s_axil_awvalid_i && !aw_hold_q;
+  wire w_hs  = s_axil_wvalid_i && !w_hold_q;
+  wire ar_hs = s_axil_arvalid_i && !ar_hold_q;
+
+  wire wr_ready = (op_q == OpIdle) && aw_hold_q && w_hold_q && !bvalid_q;
+  wire rd_ready = (op_q == OpIdle) && ar_hold_q && !rvalid_q;
+  // Alternate when both are ready, so neither direction can starve the other.
+  wire do_wr = wr_ready && (!rd_ready || !last_wr_q);
+  wire do_rd = rd_ready && !do_wr;
+
+  wire [1:0]          aw_win  = aw_addr_q[AddrBits-1:AddrBits-2];
+  wire [1:0]          ar_win  = ar_addr_q[AddrBits-1:AddrBits-2];
+  wire [WordBits-1:0] aw_word = aw_addr_q[AddrBits-3:2];
+  wire [WordBits-1:0] ar_word = ar_addr_q[AddrBits-3:2];
+
+  // Register write decode (window 0)
+  wire reg_wr      = do_wr && (aw_win == 2'd0) && w_full_strb_q;
+  wire wr_control  = reg_wr && (aw_word == 8);
+  wire wr_status   = reg_wr && (aw_word == 9);
+  wire start_d     = wr_control && w_data_q[0] && !busy_i;
+  // Window write: only the input window is writable.
+  wire win_wr_start = do_wr && (aw_win == 2'd1) && w_full_strb_q;
+  wire win_rd_start = do_rd && ((ar_win == 2'd1) || (ar_win == 2'd2));
+
+  reg [31:0] reg_rdata;
+  always @* begin
+    case (ar_word[3:0])
+      4'd0:    reg_rdata = Magic;
+      4'd1:    reg_rdata = Version;
+      4'd2:    reg_rdata = HashLo;
+      4'd3:    reg_rdata = HashHi;
+      4'd4:    reg_rdata = Geometry;
+      4'd5:    reg_rdata = Sizes;
+      4'd6:    reg_rdata = InBase;
+      4'd7:    reg_rdata = OutBase;
+      4'd8:    reg_rdata = {30'd0, irq_en_q, 1'b0};
+      4'd9:    reg_rdata = {29'd0, irq_pend_q, busy_i, done_q};
+      4'd10:   reg_rdata = cycles_i[31:0];
+      4'd11:   reg_rdata = cycles_i[63:32];
+      default: reg_rdata = 32'd0;
+    endcase
+    if (ar_word[WordBits-1:4] != {(WordBits-4){1'b0}}) begin
+      reg_rdata = 32'd0;
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      aw_hold_q     <= 1'b0;
+      aw_addr_q     <= {AddrBits{1'b0}};
+      w_hold_q      <= 1'b0;
+      w_data_q      <= 32'd0;
+      w_full_strb_q <= 1'b0;
+      ar_hold_q     <= 1'b0;
+      ar_addr_q     <= {AddrBits{1'b0}};
+      bvalid_q      <= 1'b0;
+      rvalid_q      <= 1'b0;
+      rdata_q       <= 32'd0;
+      op_q          <= OpIdle;
+      last_wr_q     <= 1'b0;
+      irq_en_q      <= 1'b0;
+      done_q        <= 1'b0;
+      irq_pend_q    <= 1'b0;
+      start_q       <= 1'b0;
+    end else begin
+      start_q <= start_d;
+
+      if (aw_hs) begin
+        aw_hold_q <= 1'b1;
+        aw_addr_q <= s_axil_awaddr_i;
+      end
+      if (w_hs) begin
+        w_hold_q      <= 1'b1;
+        w_data_q      <= s_axil_wdata_i;
+        w_full_strb_q <= (s_axil_wstrb_i == 4'hF);
+      end
+      if (ar_hs) begin
+        ar_hold_q <= 1'b1;
+        ar_addr_q <= s_axil_araddr_i;
+      end
+      if (s_axil_bvalid_o && s_axil_bready_i) begin
+        bvalid_q <= 1'b0;
+      end
+      if (s_axil_rvalid_o && s_axil_rready_i) begin
+        rvalid_q <= 1'b0;
+      end
+
+      // Writes
+      if (do_wr) begin
+        last_wr_q <= 1'b1;
+        if (win_wr_start) begin
+          op_q <= OpWinWr;
+        end else begin
+          aw_hold_q <= 1'b0;
+          w_hold_q  <= 1'b0;
+          bvalid_q  <= 1'b1;
+        end
+      end
+      if (op_q == OpWinWr && win_ack_i) begin
+        op_q      <= OpIdle;
+        aw_hold_q <= 1'b0;
+        w_hold_q  <= 1'b0;
+        bvalid_q  <= 1'b1;
+      end
+
+      // Reads
+      if (do_rd) begin
+        last_wr_q <= 1'b0;
+        if (win_rd_start) begin
+          op_q <= OpWinRd;
+        end else begin
+          ar_hold_q <= 1'b0;
+          rvalid_q  <= 1'b1;
+          rdata_q   <= (ar_win == 2'd0) ? reg_rdata : 32'd0;
+        end
+      end
+      if (op_q == OpWinRd && win_ack_i) begin
+        op_q      <= OpIdle;
+        ar_hold_q <= 1'b0;
+        rvalid_q  <= 1'b1;
+        rdata_q   <= win_rdata_i;
+      end
+
+      // Control and status
+      if (wr_control) begin
+        irq_en_q <= w_data_q[1];
+      end
+      if (start_d) begin
+        done_q <= 1'b0;
+      end else if (wr_status && w_data_q[0]) begin
+        done_q <= 1'b0;
+      end
+      if (wr_status && w_data_q[2]) begin
+        irq_pend_q <= 1'b0;
+      end
+      if (done_i) begin
+        done_q     <= 1'b1;
+        irq_pend_q <= 1'b1;
+      end
+    end
+  end
+
+  assign s_axil_awready_o = !aw_hold_q;
+  assign s_axil_wready_o  = !w_hold_q;
+  assign s_axil_bresp_o   = 2'b00;
+  assign s_axil_bvalid_o  = bvalid_q;
+  assign s_axil_arready_o = !ar_hold_q;
+  assign s_axil_rdata_o   = rdata_q;
+  assign s_axil_rresp_o   = 2'b00;
+  assign s_axil_rvalid_o  = rvalid_q;
+
+  assign start_o     = start_q;
+  assign irq_o       = irq_pend_q && irq_en_q;
+
+  assign win_req_o   = (op_q != OpIdle);
+  assign win_we_o    = (op_q == OpWinWr);
+  assign win_sel_o   = (op_q == OpWinRd) && (ar_win == 2'd2);
+  assign win_word_o  = (op_q == OpWinWr) ? aw_word : ar_word;
+  assign win_wdata_o = w_data_q;
+
+  // AxPROT carries nothing the engine uses; the byte offset within a word is ignored.
+  wire unused_bits = ^{s_axil_awprot_i, s_axil_arprot_i, aw_addr_q[1:0], ar_addr_q[1:0]};
+
+endmodule
+
+`resetall
