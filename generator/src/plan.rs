@@ -121,7 +121,7 @@ impl Geometry {
             acc_depth: max_rows.div_ceil(n),
             cb_depth: model.layers.len() << idx_bits,
             in_buf_depth: model.input.size.div_ceil(n),
-            act_buf_depth: max_hidden.div_ceil(n),
+            act_buf_depth: max_rows.div_ceil(n),
             max_cols: model.layers.iter().map(|l| l.cols()).max().unwrap(),
         }
     }
@@ -212,7 +212,7 @@ pub struct Plan {
 }
 
 /// Plan the engine for `pes` processing elements on `part`.
-pub fn plan(model: &Model, part: &'static Part, g: &Geometry) -> Plan {
+pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
     let n = g.pes;
     let l = g.num_layers();
     let a = g.act_bits as usize;
@@ -259,7 +259,6 @@ pub fn plan(model: &Model, part: &'static Part, g: &Geometry) -> Plan {
             dsp - part.dsp as usize
         ));
     }
-    let _ = model;
     Plan {
         part: part.name,
         family: part.family.name(),
@@ -302,7 +301,7 @@ pub fn choose(
     let mut last = None;
     for n in candidates {
         let g = Geometry::new(model, n);
-        let p = plan(model, part, &g);
+        let p = plan(part, &g);
         if p.fits {
             return Ok((g, p));
         }

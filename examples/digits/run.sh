@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The bundled example end to end, on a fresh machine: install the simulators if missing, build
+# bramble, compress the digits MLP, score the bit-exact golden model against the float network,
+# generate the accelerator for a PYNQ-Z2 (xc7z020) and check it bit-exact under Icarus and Verilator.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+out="${OUT:-$root/target/digits}"
+need=()
+for t in verilator iverilog yosys; do command -v "$t" >/dev/null || need+=("$t"); done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q verilator iverilog yosys
+  else
+    echo "missing: ${need[*]}; install them, e.g. sudo apt-get install verilator iverilog yosys" >&2
+    exit 1
+  fi
+fi
+cargo build --release -q -p bramble
+bramble="$root/target/release/bramble"
+mkdir -p "$out"
+ex=examples/digits
+"$bramble" compress $ex/digits.yaml -o "$out/digits.model"
+"$bramble" inspect "$out/digits.model"
+"$bramble" infer "$out/digits.model" --input $ex/test_x.npy --json > "$out/infer.json"
+if python3 -c "import numpy" 2>/dev/null; then
+  python3 $ex/eval.py "$out/infer.json"
+fi
+"$bramble" generate "$out/digits.model" --part xc7z020 --tb-input $ex/test_x.npy -o "$out/bundle" --force
+"$bramble" verify "$out/bundle"
+"$bramble" sim "$out/bundle" --input $ex/test_x.npy --json > "$out/sim.json"
+python3 - "$out/infer.json" "$out/sim.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+same = a["raw"] == b["raw"]
+c = b["cycles"]
+print(f"simulated hardware vs golden model: {'identical' if same else 'DIFFERENT'} raw outputs on {len(c)} inputs; cycles per inference {min(c)}..{max(c)}")
+sys.exit(0 if same else 1)
+PY

@@ -1,0 +1,52 @@
+//! Snapshots (insta) of the generated text for one tiny network: the top level, the manifest and
+//! the plan. A change here is a reviewed change: run `cargo insta review` (or
+//! `INSTA_UPDATE=always cargo test --test snapshots`) and read the diff.
+
+use bramble::generate::{self, Options};
+use bramble::parts;
+use bramble::plan;
+use bramble::synthetic::{self, LayerSpec, Spec};
+
+#[test]
+fn tiny_network_top_manifest_plan() {
+    let m = synthetic::model(&Spec {
+        name: "tiny".into(),
+        input: 4,
+        layers: vec![
+            LayerSpec {
+                rows: 3,
+                cols: 4,
+                density: 0.6,
+                relu: true,
+            },
+            LayerSpec {
+                rows: 2,
+                cols: 3,
+                density: 0.8,
+                relu: false,
+            },
+        ],
+        act_bits: 8,
+        weight_bits: 2,
+        codebook_bits: 8,
+        empty_every: 0,
+        seed: 1,
+    });
+    let part = parts::find("xc7z020").unwrap();
+    let (g, p) = plan::choose(&m, part, Some(2)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tiny");
+    let opts = Options {
+        out_dir: dir.clone(),
+        tb_inputs: None,
+        tb_count: 2,
+        force: false,
+    };
+    generate::generate(&m, part, &g, &p, &opts).unwrap();
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    insta::assert_snapshot!("tiny_top_v", read("rtl/tiny_top.v"));
+    insta::assert_snapshot!("tiny_manifest_json", read("manifest.json"));
+    insta::assert_snapshot!("tiny_plan_json", read("plan.json"));
+    insta::assert_snapshot!("tiny_layers_mem", read("rtl/layers.mem"));
+    insta::assert_snapshot!("tiny_pe0_entries_mem", read("rtl/pe0_entries.mem"));
+}
