@@ -7,12 +7,12 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 out="${OUT:-$root/target/digits}"
 need=()
-for t in verilator iverilog yosys; do command -v "$t" >/dev/null || need+=("$t"); done
+for t in verilator iverilog yosys g++ make python3; do command -v "$t" >/dev/null || need+=("$t"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q verilator iverilog yosys
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q verilator iverilog yosys g++ make python3
   else
-    echo "missing: ${need[*]}; install them, e.g. sudo apt-get install verilator iverilog yosys" >&2
+    echo "missing: ${need[*]}; install them, e.g. sudo apt-get install verilator iverilog yosys g++ make python3" >&2
     exit 1
   fi
 fi

@@ -15,9 +15,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Magic number in the identification block ("BRMB" as little-endian bytes).
-pub const MAGIC: u32 = 0x424D_5242;
+pub const MAGIC: u32 = bramble_host::manifest::MAGIC;
 /// Register map / bundle format version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = bramble_host::manifest::FORMAT_VERSION;
 
 /// Hand-written, network-independent Verilog copied into every bundle.
 pub const HW_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/hw_files.rs"));
@@ -441,30 +441,46 @@ pub fn generate(
             out.display()
         )));
     }
+    if out.exists() && !is_bundle(out) {
+        return Err(Error::Plan(format!(
+            "{}: exists and is not a bramble bundle (no manifest.json with format `bramble-bundle`); refusing to replace it",
+            out.display()
+        )));
+    }
     let tmp = crate::fsutil::temp_sibling(out);
     let _ = std::fs::remove_dir_all(&tmp);
     let result = write_bundle(model, part, g, plan, opts, &top, &tmp);
-    match result {
-        Ok(m) => {
-            let old = tmp.with_extension("old");
-            if out.exists() {
-                std::fs::rename(out, &old).map_err(|source| Error::Write {
-                    path: out.clone(),
-                    source,
-                })?;
-            }
-            std::fs::rename(&tmp, out).map_err(|source| Error::Write {
-                path: out.clone(),
-                source,
-            })?;
-            let _ = std::fs::remove_dir_all(&old);
-            Ok(m)
-        }
+    let m = match result {
+        Ok(m) => m,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
-            Err(e)
+            return Err(e);
         }
+    };
+    let werr = |source| Error::Write {
+        path: out.clone(),
+        source,
+    };
+    let old = tmp.with_extension("old");
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(werr)?;
     }
+    if let Err(e) = std::fs::rename(&tmp, out) {
+        // Put the previous bundle back rather than leave nothing at DIR.
+        let _ = std::fs::rename(&old, out);
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(werr(e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(m)
+}
+
+/// True when `dir` holds a bundle written by `generate` (the only thing `--force` replaces).
+fn is_bundle(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["format"] == "bramble-bundle")
 }
 
 fn write_bundle(

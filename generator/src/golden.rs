@@ -4,20 +4,10 @@
 use crate::desc::Activation;
 use crate::model::{Format, Model};
 
-/// Float to fixed point: round half away from zero, then saturate to `fmt.bits` signed.
+/// Float to fixed point: round half away from zero, then saturate to `fmt.bits` signed. The
+/// host's function, so the golden model and every host path quantise identically.
 pub fn quantize(x: f64, fmt: Format) -> i64 {
-    let hi = (1i64 << (fmt.bits - 1)) - 1;
-    let lo = -(1i64 << (fmt.bits - 1));
-    let q = (x * (2f64).powi(fmt.frac_bits as i32)).round();
-    if q.is_nan() {
-        0
-    } else if q >= hi as f64 {
-        hi
-    } else if q <= lo as f64 {
-        lo
-    } else {
-        q as i64
-    }
+    bramble_host::numeric::quantize(x, fmt.frac_bits, fmt.bits)
 }
 
 /// Fixed point to float.

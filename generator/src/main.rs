@@ -286,8 +286,8 @@ fn print_table(out: &mut impl Write, s: &stats::Stats) -> Result<()> {
 }
 
 fn inspect(net: &Path, pes: usize, json: bool) -> Result<()> {
-    if pes == 0 || pes > 256 {
-        bail!("--pes {pes} is out of range; allowed 1..=256");
+    if pes == 0 || pes > plan::MAX_PES {
+        bail!("--pes {pes} is out of range; allowed 1..={}", plan::MAX_PES);
     }
     let model = load(net)?;
     let s = stats::stats(&model, pes);
@@ -466,6 +466,9 @@ fn generate_cmd(
     tb_count: usize,
     force: bool,
 ) -> Result<()> {
+    if tb_input.is_none() && tb_count == 0 {
+        bail!("--tb-count 0: the testbench needs at least one input vector");
+    }
     let (model, part, g, p) = plan_for(net, part, pes)?;
     let tb_inputs = match tb_input {
         None => None,
@@ -473,9 +476,15 @@ fn generate_cmd(
             read_inputs(path, &model)?
                 .iter()
                 .map(|x| golden::quantize_input(&model, x))
-                .collect(),
+                .collect::<Vec<_>>(),
         ),
     };
+    if tb_inputs.as_ref().is_some_and(|v| v.is_empty()) {
+        bail!(
+            "{}: no input rows; the testbench needs at least one",
+            tb_input.unwrap().display()
+        );
+    }
     let opts = generate::Options {
         out_dir: output.to_path_buf(),
         tb_inputs,

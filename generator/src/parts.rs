@@ -103,12 +103,23 @@ pub const PARTS: &[Part] = &[
     },
 ];
 
-/// Look a part up by name (case-insensitive; a package/speed suffix such as `-clg400-1` is
-/// ignored). The error lists the known parts.
+/// Look a part up by name, case-insensitively, ignoring package and speed grade as Vivado and the
+/// `.bit` header spell them (`xc7z020clg400-1`, `xczu9eg-ffvb1156-2-e`). The error lists the
+/// known parts.
 pub fn find(name: &str) -> Result<&'static Part, String> {
     let lower = name.to_ascii_lowercase();
     let base = lower.split('-').next().unwrap_or("");
-    PARTS.iter().find(|p| p.name == base).ok_or_else(|| {
+    let base = if base.starts_with("xc") {
+        base.to_string()
+    } else {
+        format!("xc{base}")
+    };
+    // The longest matching name wins (xcu250 vs a hypothetical xcu25).
+    let found = PARTS
+        .iter()
+        .filter(|p| base.starts_with(p.name))
+        .max_by_key(|p| p.name.len());
+    found.ok_or_else(|| {
         let known: Vec<String> = PARTS
             .iter()
             .map(|p| format!("{} ({})", p.name, p.board))
@@ -122,6 +133,9 @@ mod tests {
     #[test]
     fn finds_parts_with_suffixes() {
         assert_eq!(super::find("XC7Z020-clg400-1").unwrap().bram36, 140);
+        assert_eq!(super::find("xc7z020clg400-1").unwrap().name, "xc7z020");
+        assert_eq!(super::find("7z045ffg900").unwrap().name, "xc7z045");
+        assert_eq!(super::find("xczu9eg-ffvb1156-2-e").unwrap().name, "xczu9eg");
         assert!(super::find("xc7a35t").unwrap_err().contains("xczu9eg"));
     }
 }

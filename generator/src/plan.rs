@@ -100,11 +100,6 @@ impl Geometry {
             .unwrap_or(0)
             .max(1);
         let max_rows = model.layers.iter().map(|l| l.rows()).max().unwrap();
-        let max_hidden = model.layers[..model.layers.len()]
-            .iter()
-            .map(|l| l.rows())
-            .max()
-            .unwrap();
         Geometry {
             pes,
             act_bits,

@@ -117,10 +117,14 @@ pub struct TbResult {
 }
 
 fn parse_tb(what: &str, out: String) -> Result<TbResult> {
-    if !out.contains("TB PASS") {
+    let checked = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("TB PASS n="))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    if !matches!(checked, Some(n) if n > 0) {
         return Err(VerifyError::Check {
             what: what.into(),
-            message: "testbench did not print TB PASS".into(),
+            message: "testbench did not print `TB PASS n=<count>` with a count above 0".into(),
             output: tail(&out, 60),
         });
     }

@@ -809,3 +809,52 @@ fn unused_integer_tensor_is_ignored() {
     std::fs::write(dir.path().join("w.safetensors"), bytes).unwrap();
     bramble_in(dir.path(), &["compress", "net.yaml", "-o", "m.json"]).expect_ok("unused I64");
 }
+
+/// `generate --force` replaces only a bundle: never a directory that is not one.
+#[test]
+fn generate_force_refuses_to_replace_a_non_bundle() {
+    let d = tempfile::tempdir().unwrap();
+    let keep = d.path().join("precious");
+    std::fs::create_dir(&keep).unwrap();
+    std::fs::write(keep.join("notes.txt"), "mine").unwrap();
+    let yaml = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/digits/digits.yaml"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bramble"))
+        .args([
+            "generate", yaml, "--part", "xc7z020", "--pes", "2", "--force", "-o",
+        ])
+        .arg(&keep)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a bramble bundle"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(keep.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A bundle is replaced, and nothing else is left beside it.
+    let bundle = d.path().join("hw");
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bramble"))
+            .args([
+                "generate", yaml, "--part", "xc7z020", "--pes", "2", "--force", "-o",
+            ])
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["hw", "precious"]);
+}

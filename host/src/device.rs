@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::backend::{check_access, Backend, Event};
 use crate::error::{Error, Result};
 use crate::manifest::{
-    Bundle, Registers, CONTROL_IRQ_ENABLE, CONTROL_START, FORMAT_VERSION, MAGIC, STATUS_DONE,
-    STATUS_IRQ_PENDING,
+    Bundle, Registers, CONTROL_IRQ_ENABLE, CONTROL_START, FORMAT_VERSION, MAGIC, STATUS_BUSY,
+    STATUS_DONE, STATUS_IRQ_PENDING,
 };
 use crate::numeric;
 
@@ -287,7 +287,17 @@ impl Device {
     /// STATUS.
     pub fn status(&mut self) -> Result<u32> {
         let off = self.bundle.manifest().registers.status;
-        self.read_register(off)
+        let status = self.read_register(off)?;
+        // Bits above IRQ_PENDING are reserved and read 0; all ones is a dead bus.
+        if status & !0x7 != 0 {
+            return Err(Error::Backend {
+                backend: self.describe(),
+                detail: format!(
+                    "STATUS reads {status:#010x}, reserved bits set: the device is not responding"
+                ),
+            });
+        }
+        Ok(status)
     }
 
     /// CYCLES of the last run (CYCLES_HI:CYCLES_LO, re-read if the high word changed).
@@ -306,6 +316,7 @@ impl Device {
 
     /// Writes raw input integers (each must fit signed `act_bits`) to the input window.
     pub fn write_inputs_raw(&mut self, raw: &[i64]) -> Result<()> {
+        self.ensure_idle()?;
         let m = self.bundle.manifest();
         if raw.len() != m.input.size {
             return Err(Error::Length {
@@ -374,6 +385,7 @@ impl Device {
 
     /// Writes CONTROL.START (with IRQ_ENABLE when the backend can wait on the interrupt).
     pub fn start(&mut self) -> Result<Run<'_>> {
+        self.ensure_idle()?;
         let r = self.bundle.manifest().registers;
         let irq = self.backend.has_interrupt();
         if irq {
@@ -383,6 +395,15 @@ impl Device {
         let control = CONTROL_START | if irq { CONTROL_IRQ_ENABLE } else { 0 };
         self.write_register(r.control, control)?;
         Ok(Run { device: self, irq })
+    }
+
+    /// Refuse to touch a running accelerator: the register map ignores a START while BUSY and
+    /// input writes during a run would corrupt it (docs/register-map.md).
+    fn ensure_idle(&mut self) -> Result<()> {
+        if self.status()? & STATUS_BUSY != 0 {
+            return Err(Error::Busy);
+        }
+        Ok(())
     }
 
     /// One inference on raw integers: write, start, wait, read outputs and cycles.
@@ -442,14 +463,6 @@ impl Run<'_> {
         let mut fired_before = false;
         loop {
             let status = self.device.status()?;
-            if status & !0x7 != 0 {
-                return Err(Error::Backend {
-                    backend: self.device.describe(),
-                    detail: format!(
-                        "STATUS reads {status:#010x}, reserved bits set: the device is not responding"
-                    ),
-                });
-            }
             if status & STATUS_DONE != 0 {
                 if self.irq {
                     let off = self.device.bundle.manifest().registers.status;

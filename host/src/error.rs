@@ -81,6 +81,11 @@ pub enum Error {
         sim_cycles: Option<u64>,
     },
 
+    /// The accelerator is still running (an earlier run timed out and was not waited for): inputs
+    /// must not be written and a START would be ignored, so nothing is touched.
+    #[error("the accelerator is busy (STATUS.BUSY is set, probably an earlier run that timed out); wait for it to finish before writing inputs or starting")]
+    Busy,
+
     /// A device node or sysfs entry that should exist does not.
     #[error("{what} not found at {path}", path = path.display())]
     DeviceAbsent { what: String, path: PathBuf },

@@ -281,3 +281,19 @@ fn interrupt_is_enabled_and_cleared() {
     assert_eq!(dev.status().unwrap(), 1);
     assert_eq!(dev.cycles().unwrap(), 17);
 }
+
+/// Regression: after a timed-out run the device is still BUSY; the next run must be refused
+/// instead of overwriting its inputs and having its START ignored (which returned the old
+/// run's outputs as if they were the new ones).
+#[test]
+fn run_after_a_timeout_is_refused_while_busy() {
+    let (_d, b) = bundle();
+    let mut f = fake(&b);
+    f.latency = None;
+    let mut dev = Device::open(b, Box::new(f)).unwrap();
+    let e = dev.run_raw(&[1; 4], Duration::from_millis(20)).unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let e = dev.run_raw(&[2; 4], Duration::from_millis(20)).unwrap_err();
+    assert!(matches!(e, Error::Busy), "{e}");
+    assert!(dev.start().is_err());
+}
