@@ -535,19 +535,11 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
     println!("verilator --lint-only -Wall: clean");
     if icarus {
         let r = verify::icarus(&b)?;
-        println!(
-            "Icarus testbench: PASS ({} inputs, cycles {:?})",
-            r.cycles.len(),
-            r.cycles
-        );
+        println!("Icarus testbench: PASS ({})", cycle_summary(&r.cycles));
     }
     if verilator {
         let r = verify::verilator(&b)?;
-        println!(
-            "Verilator testbench: PASS ({} inputs, cycles {:?})",
-            r.cycles.len(),
-            r.cycles
-        );
+        println!("Verilator testbench: PASS ({})", cycle_summary(&r.cycles));
     }
     if yosys {
         let plan = read("plan.json")?;
@@ -602,4 +594,18 @@ fn run_device(
         }
     }
     Ok(())
+}
+
+/// `N inputs, cycles min/mean/max` for a testbench run.
+fn cycle_summary(c: &[u64]) -> String {
+    if c.is_empty() {
+        return "no cycle counts printed".into();
+    }
+    let mean = c.iter().sum::<u64>() as f64 / c.len() as f64;
+    format!(
+        "{} inputs bit-exact; cycles START->DONE min {} mean {mean:.1} max {}",
+        c.len(),
+        c.iter().min().unwrap(),
+        c.iter().max().unwrap()
+    )
 }
