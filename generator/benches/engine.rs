@@ -5,7 +5,8 @@
 //! utilisation and logic depth of the jet-tagging design.
 //!
 //! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case only,
-//! `-- --yosys` for synthesis). Needs verilator (and yosys for `--yosys`).
+//! `-- --yosys` to add synthesis, `-- --yosys-only` for synthesis alone). Needs verilator (and
+//! yosys for `--yosys`).
 
 use bramble::encode::encode;
 use bramble::generate::{self, Options};
@@ -107,7 +108,8 @@ fn run_case(c: &Case, part: &str) -> Row {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let yosys = args.iter().any(|a| a == "--yosys");
+    let yosys_only = args.iter().any(|a| a == "--yosys-only");
+    let yosys = yosys_only || args.iter().any(|a| a == "--yosys");
     let mut cases = vec![Case {
         name: "1024x1024",
         cols: 1024,
@@ -151,7 +153,7 @@ fn main() {
         "dense",
         "dense/sparse"
     );
-    for c in &cases {
+    for c in cases.iter().filter(|_| !yosys_only) {
         let r = run_case(c, "xcu250");
         println!(
             "{:<10} {:>11} {:>4} {:>10.0} {:>10.1} {:>10.1} {:>9.1} {:>11.3} {:>10.0} {:>11.2}",
@@ -174,14 +176,8 @@ fn main() {
         "busiestPE: stored entries (incl. padding) of the most loaded PE; dense: rows*cols / PEs."
     );
     if yosys {
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/jet");
         let tmp = tempfile::tempdir().unwrap();
-        let yaml = tmp.path().join("jet.yaml");
-        std::fs::write(&yaml, format!(
-            "name: jet70\nweights: {}\nlayout: in_out\ninput: {{size: 16, frac_bits: 10}}\nlayers:\n  - {{name: fc1, weight: fc1_relu/kernel, bias: fc1_relu/bias, activation: relu}}\n  - {{name: fc2, weight: fc2_relu/kernel, bias: fc2_relu/bias, activation: relu}}\n  - {{name: fc3, weight: fc3_relu/kernel, bias: fc3_relu/bias, activation: relu}}\n  - {{name: out, weight: output_softmax/kernel, bias: output_softmax/bias, activation: none}}\n",
-            root.join("jet_70pruned.npz").display())).unwrap();
-        let m = bramble::source::load(&yaml).unwrap().0;
+        let m = bramble::benchmarks::jet("jet_70pruned").unwrap();
         for (part, pes) in [("xc7z020", 4), ("xczu9eg", 8)] {
             let part = parts::find(part).unwrap();
             let (g, p) = plan::choose(&m, part, Some(pes)).unwrap();

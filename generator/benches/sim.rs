@@ -9,7 +9,6 @@ use bramble::generate::{self, Options};
 use bramble::model::Model;
 use bramble::synthetic::{self, LayerSpec, Spec};
 use bramble::{golden, parts, plan};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn measure(name: &str, m: &Model, pes: usize, inputs: &[Vec<i64>]) {
@@ -54,13 +53,7 @@ fn measure(name: &str, m: &Model, pes: usize, inputs: &[Vec<i64>]) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/jet");
-    let tmp = tempfile::tempdir().unwrap();
-    let yaml = tmp.path().join("jet.yaml");
-    std::fs::write(&yaml, format!(
-        "name: jet70\nweights: {}\nlayout: in_out\ninput: {{size: 16, frac_bits: 10}}\nlayers:\n  - {{name: fc1, weight: fc1_relu/kernel, bias: fc1_relu/bias, activation: relu}}\n  - {{name: fc2, weight: fc2_relu/kernel, bias: fc2_relu/bias, activation: relu}}\n  - {{name: fc3, weight: fc3_relu/kernel, bias: fc3_relu/bias, activation: relu}}\n  - {{name: out, weight: output_softmax/kernel, bias: output_softmax/bias, activation: none}}\n",
-        root.join("jet_70pruned.npz").display())).unwrap();
-    let jet = bramble::source::load(&yaml).unwrap().0;
+    let jet = bramble::benchmarks::jet("jet_70pruned").unwrap();
     let mut rng = synthetic::Rng::new(5);
     let jet_inputs: Vec<Vec<i64>> = (0..2000)
         .map(|_| {

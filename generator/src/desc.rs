@@ -161,7 +161,13 @@ impl Network {
     /// Read, parse and validate a description and everything it refers to.
     pub fn load(path: &Path) -> Result<Network> {
         let text = std::fs::read_to_string(path).map_err(io(path))?;
-        let raw: RawNetwork = serde_yaml::from_str(&text).map_err(|e| Error::Yaml {
+        Self::parse(&text, path)
+    }
+
+    /// Parse and validate description `text` as if read from `path` (files it names are
+    /// relative to `path`'s directory; errors name `path`).
+    pub fn parse(text: &str, path: &Path) -> Result<Network> {
+        let raw: RawNetwork = serde_yaml::from_str(text).map_err(|e| Error::Yaml {
             path: path.into(),
             message: e.to_string(),
         })?;

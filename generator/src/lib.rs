@@ -2,6 +2,7 @@
 //! Verilog, memory images and manifest. Each stage is a module with typed input and output; the
 //! `bramble` binary is thin glue over these.
 
+pub mod benchmarks;
 pub mod bram;
 pub mod compress;
 pub mod desc;

@@ -200,7 +200,8 @@ pub struct Utilisation {
     pub lutram_cells: usize,
     pub ff: usize,
     pub carry: usize,
-    /// Longest topological path after synthesis (`ltp -noff`), in cells.
+    /// Longest combinational path between registers, RAMs and DSPs after synthesis, in cells
+    /// (LUT, CARRY4/8, MUXF; `ltp` once those are deleted).
     pub logic_depth: Option<usize>,
 }
 
@@ -216,7 +217,12 @@ pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisatio
         stat.display()
     );
     if with_ltp {
-        script.push_str(&format!("; tee -q -o {} ltp -noff", ltp.display()));
+        // Registers, RAMs and DSPs are deleted after `stat`, so every path ends at one of them
+        // (after synth_xilinx, FFs are FDRE cells, which `ltp -noff` would not recognise).
+        script.push_str(&format!(
+            "; delete t:FD* t:RAM* t:DSP48* t:SRL*; tee -q -o {} ltp",
+            ltp.display()
+        ));
     }
     let mut c = Command::new("yosys");
     c.args(["-q", "-p", &script]);

@@ -59,28 +59,7 @@ fn check(model: &Model, part: &str, pes: usize, inputs: &[Vec<i64>]) {
 }
 
 fn jet(name: &str) -> Model {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/jet");
-    let npz = root.join(format!("{name}.npz"));
-    assert!(
-        npz.exists(),
-        "{} is missing: the shared benchmarks must sit beside the repository",
-        npz.display()
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let yaml = tmp.path().join("net.yaml");
-    std::fs::write(
-        &yaml,
-        format!(
-            "name: {name}\nweights: {}\nlayout: in_out\ninput: {{size: 16, frac_bits: 10}}\nlayers:\n\
-  - {{name: fc1, weight: fc1_relu/kernel, bias: fc1_relu/bias, activation: relu}}\n\
-  - {{name: fc2, weight: fc2_relu/kernel, bias: fc2_relu/bias, activation: relu}}\n\
-  - {{name: fc3, weight: fc3_relu/kernel, bias: fc3_relu/bias, activation: relu}}\n\
-  - {{name: out, weight: output_softmax/kernel, bias: output_softmax/bias, activation: none}}\n",
-            npz.display()
-        ),
-    )
-    .unwrap();
-    bramble::source::load(&yaml).unwrap().0
+    bramble::benchmarks::jet(name).unwrap()
 }
 
 /// 100 float inputs like the physics features (mostly within +-4), quantised.

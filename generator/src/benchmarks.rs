@@ -1,0 +1,43 @@
+//! The shared benchmark networks (`../shared/benchmarks/` beside the repository): the hls4ml
+//! jet-tagging MLPs, used by tests and benchmarks.
+
+use crate::compress::compress;
+use crate::desc::Network;
+use crate::error::Result;
+use crate::model::Model;
+use std::path::{Path, PathBuf};
+
+/// The jet networks' files.
+pub const JET: [&str; 3] = ["jet_dense", "jet_70pruned", "jet_95pruned"];
+
+/// `../shared/benchmarks/jet` relative to the workspace root.
+pub fn jet_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks/jet")
+}
+
+/// The description of a jet network (Keras layout; the softmax output layer runs without an
+/// activation, argmax/softmax belong to the host).
+pub fn jet_description(name: &str, npz: &Path) -> String {
+    format!(
+        "name: {name}\nweights: {}\nlayout: in_out\ninput: {{size: 16, frac_bits: 10}}\nlayers:\n\
+         \x20 - {{name: fc1, weight: fc1_relu/kernel, bias: fc1_relu/bias, activation: relu}}\n\
+         \x20 - {{name: fc2, weight: fc2_relu/kernel, bias: fc2_relu/bias, activation: relu}}\n\
+         \x20 - {{name: fc3, weight: fc3_relu/kernel, bias: fc3_relu/bias, activation: relu}}\n\
+         \x20 - {{name: out, weight: output_softmax/kernel, bias: output_softmax/bias, activation: none}}\n",
+        npz.display()
+    )
+}
+
+/// Load and compress jet network `name` (e.g. `jet_70pruned`). Panics with a clear message when
+/// the shared benchmarks are missing: a test or benchmark cannot run without them.
+pub fn jet(name: &str) -> Result<Model> {
+    let npz = jet_dir().join(format!("{name}.npz"));
+    assert!(
+        npz.exists(),
+        "{} is missing: the shared benchmarks must sit beside the repository (../shared/benchmarks)",
+        npz.display()
+    );
+    let yaml = jet_dir().join(format!("{name}.yaml"));
+    let net = Network::parse(&jet_description(name, &npz), &yaml)?;
+    Ok(compress(&net)?.0)
+}
