@@ -10,7 +10,7 @@ need=()
 for t in verilator iverilog yosys g++ make python3; do command -v "$t" >/dev/null || need+=("$t"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q verilator iverilog yosys g++ make python3
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q verilator iverilog yosys g++ make zlib1g-dev python3
   else
     echo "missing: ${need[*]}; install them, e.g. sudo apt-get install verilator iverilog yosys g++ make python3" >&2
     exit 1
