@@ -96,9 +96,10 @@ pub fn addr_bits_for(n: usize) -> u32 {
     bits_for(n.saturating_sub(1) as u64)
 }
 
-/// The register map's window size and AXI address width (docs/register-map.md).
+/// The register map's window size and AXI address width: the host's rule, so a bundle is never
+/// written that the host would refuse.
 pub fn windows(in_size: usize, out_size: usize) -> (usize, u32) {
-    let w = (4 * in_size.max(out_size)).next_power_of_two().max(0x1000);
+    let w = bramble_host::manifest::window_bytes(in_size, out_size) as usize;
     (w, (4 * w).trailing_zeros())
 }
 
@@ -282,7 +283,7 @@ pub struct Manifest {
     pub input: IoFormat,
     pub output: IoFormat,
     pub layers: Vec<ManifestLayer>,
-    pub registers: Registers,
+    pub registers: bramble_host::manifest::Registers,
     pub window_bytes: usize,
     pub in_base: usize,
     pub out_base: usize,
@@ -310,37 +311,6 @@ pub struct ManifestLayer {
     pub out_frac: u32,
     pub nonzeros: usize,
 }
-
-#[derive(Debug, Serialize)]
-pub struct Registers {
-    pub magic: u32,
-    pub version: u32,
-    pub hash_lo: u32,
-    pub hash_hi: u32,
-    pub geometry: u32,
-    pub sizes: u32,
-    pub in_base: u32,
-    pub out_base: u32,
-    pub control: u32,
-    pub status: u32,
-    pub cycles_lo: u32,
-    pub cycles_hi: u32,
-}
-
-pub const REGISTERS: Registers = Registers {
-    magic: 0x00,
-    version: 0x04,
-    hash_lo: 0x08,
-    hash_hi: 0x0C,
-    geometry: 0x10,
-    sizes: 0x14,
-    in_base: 0x18,
-    out_base: 0x1C,
-    control: 0x20,
-    status: 0x24,
-    cycles_lo: 0x28,
-    cycles_hi: 0x2C,
-};
 
 /// Options of `bramble generate`.
 pub struct Options {
@@ -604,7 +574,7 @@ fn write_bundle(
                 nonzeros: layer.weights.nnz(),
             })
             .collect(),
-        registers: REGISTERS,
+        registers: bramble_host::manifest::Registers::STANDARD,
         window_bytes: window,
         in_base: window,
         out_base: 2 * window,

@@ -104,6 +104,15 @@ pub const STATUS_BUSY: u32 = 1 << 1;
 pub const STATUS_IRQ_PENDING: u32 = 1 << 2;
 
 /// A bundle directory with a validated manifest.
+/// Size of each register-map window for these input and output sizes
+/// (docs/register-map.md): `max(0x1000, next_power_of_two(4 * max(in, out)))`. The AXI address
+/// width is `log2(4 * window_bytes)`.
+pub fn window_bytes(in_size: usize, out_size: usize) -> u64 {
+    (4 * in_size.max(out_size) as u64)
+        .next_power_of_two()
+        .max(0x1000)
+}
+
 #[derive(Debug, Clone)]
 pub struct Bundle {
     dir: PathBuf,
@@ -197,9 +206,7 @@ impl Bundle {
             }
         }
         let w = m.window_bytes;
-        let needed = (4 * m.input.size.max(m.output.size) as u64)
-            .next_power_of_two()
-            .max(0x1000);
+        let needed = window_bytes(m.input.size, m.output.size);
         if w != needed {
             return Err(bad(
                 "window_bytes",
