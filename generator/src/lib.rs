@@ -11,7 +11,7 @@ pub mod error;
 pub mod fsutil;
 pub mod generate;
 pub mod golden;
-pub mod ident;
+pub use bramble_abi::ident;
 pub mod model;
 pub mod parts;
 pub mod plan;

@@ -1,0 +1,1 @@
+//! placeholder: the array reader (filled in by its own change)

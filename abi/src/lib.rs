@@ -1,0 +1,18 @@
+//! The one contract between Bramble's generator, the RTL it emits and the host that drives it.
+//!
+//! Everything here is written once and used by both sides: the bundle manifest and its integrity
+//! rules ([`manifest`]), the register map, the window rule and every bit layout ([`regs`]), the
+//! Verilog include generated from them ([`verilog`]), fixed-point conversion at the boundary
+//! ([`numeric`]), the `.npy`/`.npz` array reader ([`array`]) and the one pseudo-random generator
+//! ([`rng`]). This crate depends on no other Bramble crate.
+
+#![forbid(unsafe_code)]
+
+pub mod array;
+pub mod error;
+pub mod ident;
+pub mod manifest;
+pub mod numeric;
+pub mod regs;
+pub mod rng;
+pub mod verilog;

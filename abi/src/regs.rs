@@ -1,0 +1,272 @@
+//! The register map (docs/register-map.md), the window rule and every bit layout shared by the
+//! generator, the RTL and the host. The RTL reads the same numbers from the generated
+//! `bramble_defs.vh` ([`crate::verilog`]); nothing here is repeated anywhere else.
+
+/// `"BRMB"` as little-endian bytes: the MAGIC register.
+pub const MAGIC: u32 = 0x424D_5242;
+/// The register-map version the VERSION register reports and the host speaks.
+pub const REGMAP_VERSION: u32 = 1;
+
+/// One register of window 0: its name (as in docs/register-map.md) and byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reg {
+    pub name: &'static str,
+    pub offset: u64,
+}
+
+pub const MAGIC_REG: Reg = Reg {
+    name: "MAGIC",
+    offset: 0x00,
+};
+pub const VERSION: Reg = Reg {
+    name: "VERSION",
+    offset: 0x04,
+};
+pub const HASH_LO: Reg = Reg {
+    name: "HASH_LO",
+    offset: 0x08,
+};
+pub const HASH_HI: Reg = Reg {
+    name: "HASH_HI",
+    offset: 0x0C,
+};
+pub const GEOMETRY: Reg = Reg {
+    name: "GEOMETRY",
+    offset: 0x10,
+};
+pub const SIZES: Reg = Reg {
+    name: "SIZES",
+    offset: 0x14,
+};
+pub const IN_BASE: Reg = Reg {
+    name: "IN_BASE",
+    offset: 0x18,
+};
+pub const OUT_BASE: Reg = Reg {
+    name: "OUT_BASE",
+    offset: 0x1C,
+};
+pub const CONTROL: Reg = Reg {
+    name: "CONTROL",
+    offset: 0x20,
+};
+pub const STATUS: Reg = Reg {
+    name: "STATUS",
+    offset: 0x24,
+};
+pub const CYCLES_LO: Reg = Reg {
+    name: "CYCLES_LO",
+    offset: 0x28,
+};
+pub const CYCLES_HI: Reg = Reg {
+    name: "CYCLES_HI",
+    offset: 0x2C,
+};
+
+/// Every register, in address order (the Verilog include and the docs table follow this).
+pub const ALL: [Reg; 12] = [
+    MAGIC_REG, VERSION, HASH_LO, HASH_HI, GEOMETRY, SIZES, IN_BASE, OUT_BASE, CONTROL, STATUS,
+    CYCLES_LO, CYCLES_HI,
+];
+
+/// CONTROL bit 0: write 1 to start a run (reads 0).
+pub const CONTROL_START: u32 = 1 << 0;
+/// CONTROL bit 1: raise `irq_o` when a run finishes.
+pub const CONTROL_IRQ_ENABLE: u32 = 1 << 1;
+/// STATUS bit 0 (sticky, write 1 clears): the last run finished.
+pub const STATUS_DONE: u32 = 1 << 0;
+/// STATUS bit 1: a run is in progress.
+pub const STATUS_BUSY: u32 = 1 << 1;
+/// STATUS bit 2 (write 1 clears): interrupt pending.
+pub const STATUS_IRQ_PENDING: u32 = 1 << 2;
+
+/// Smallest register window, and the size mapped to read the identification block alone.
+pub const MIN_WINDOW_BYTES: u64 = 0x1000;
+
+/// Size of each of the four register-map windows for these input and output sizes:
+/// `max(0x1000, next_power_of_two(4 * max(in, out)))`.
+pub fn window_bytes(in_size: usize, out_size: usize) -> u64 {
+    (4 * in_size.max(out_size) as u64)
+        .next_power_of_two()
+        .max(MIN_WINDOW_BYTES)
+}
+
+/// The accelerator's AXI address width: `log2(4 * window_bytes)` (four windows).
+pub fn addr_bits(window_bytes: u64) -> u32 {
+    (4 * window_bytes).trailing_zeros()
+}
+
+/// GEOMETRY fields: `[7:0]` PEs, `[15:8]` layers, `[23:16]` act_bits, `[31:24]` zero.
+pub mod geometry {
+    pub const PES_LSB: u32 = 0;
+    pub const LAYERS_LSB: u32 = 8;
+    pub const ACT_BITS_LSB: u32 = 16;
+    /// Every field is 8 bits wide.
+    pub const FIELD_BITS: u32 = 8;
+    /// Largest value of any field.
+    pub const FIELD_MAX: u32 = (1 << FIELD_BITS) - 1;
+
+    /// Packs the GEOMETRY word (fields must be `<= FIELD_MAX`; higher bits are dropped).
+    pub fn pack(pes: u32, layers: u32, act_bits: u32) -> u32 {
+        (pes & FIELD_MAX) << PES_LSB
+            | (layers & FIELD_MAX) << LAYERS_LSB
+            | (act_bits & FIELD_MAX) << ACT_BITS_LSB
+    }
+    /// `(pes, layers, act_bits, reserved [31:24])`.
+    pub fn unpack(word: u32) -> (u32, u32, u32, u32) {
+        (
+            (word >> PES_LSB) & FIELD_MAX,
+            (word >> LAYERS_LSB) & FIELD_MAX,
+            (word >> ACT_BITS_LSB) & FIELD_MAX,
+            word >> 24,
+        )
+    }
+}
+
+/// SIZES fields: `[15:0]` input size, `[31:16]` output size.
+pub mod sizes {
+    pub const FIELD_BITS: u32 = 16;
+    /// Largest input or output size the register can report.
+    pub const MAX: usize = (1 << FIELD_BITS) - 1;
+
+    pub fn pack(in_size: usize, out_size: usize) -> u32 {
+        (in_size as u32 & MAX as u32) | ((out_size as u32 & MAX as u32) << FIELD_BITS)
+    }
+    /// `(input size, output size)`.
+    pub fn unpack(word: u32) -> (usize, usize) {
+        ((word & MAX as u32) as usize, (word >> FIELD_BITS) as usize)
+    }
+}
+
+/// The layer-descriptor word in `layers.mem` (one per layer, [`WIDTH`](layer_desc::WIDTH) bits).
+pub mod layer_desc {
+    /// Total width of a descriptor word.
+    pub const WIDTH: u32 = 128;
+    /// `[23:0]` input size.
+    pub const IN_SIZE_LSB: u32 = 0;
+    /// `[47:24]` output size.
+    pub const OUT_SIZE_LSB: u32 = 24;
+    /// `[71:48]` first pointer word of the layer in each PE's pointer memory.
+    pub const PTR_BASE_LSB: u32 = 48;
+    /// `[95:72]` first bias word of the layer in each PE's bias memory.
+    pub const BIAS_BASE_LSB: u32 = 72;
+    /// Width of the size and base fields.
+    pub const FIELD_BITS: u32 = 24;
+    /// `[103:96]` right shift from accumulator to output format.
+    pub const SHIFT_LSB: u32 = 96;
+    pub const SHIFT_BITS: u32 = 8;
+    /// `[104]` ReLU.
+    pub const RELU_BIT: u32 = 104;
+    /// Bits `[127:105]` are zero.
+    pub const USED_BITS: u32 = RELU_BIT + 1;
+
+    /// One layer's descriptor.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LayerDesc {
+        pub in_size: u64,
+        pub out_size: u64,
+        pub ptr_base: u64,
+        pub bias_base: u64,
+        pub shift: u32,
+        pub relu: bool,
+    }
+
+    impl LayerDesc {
+        /// The largest value a 24-bit field holds.
+        pub const FIELD_MAX: u64 = (1 << FIELD_BITS) - 1;
+
+        /// The field that does not fit, if any: `(name, value, limit)`.
+        pub fn overflow(&self) -> Option<(&'static str, u64, u64)> {
+            [
+                ("in_size", self.in_size, Self::FIELD_MAX),
+                ("out_size", self.out_size, Self::FIELD_MAX),
+                ("ptr_base", self.ptr_base, Self::FIELD_MAX),
+                ("bias_base", self.bias_base, Self::FIELD_MAX),
+                ("shift", self.shift as u64, (1 << SHIFT_BITS) - 1),
+            ]
+            .into_iter()
+            .find(|&(_, v, max)| v > max)
+        }
+
+        /// The descriptor word (callers check [`overflow`](Self::overflow) first).
+        pub fn pack(&self) -> u128 {
+            let f = |v: u64| (v & Self::FIELD_MAX) as u128;
+            f(self.in_size) << IN_SIZE_LSB
+                | f(self.out_size) << OUT_SIZE_LSB
+                | f(self.ptr_base) << PTR_BASE_LSB
+                | f(self.bias_base) << BIAS_BASE_LSB
+                | ((self.shift as u128) & ((1 << SHIFT_BITS) - 1)) << SHIFT_LSB
+                | (self.relu as u128) << RELU_BIT
+        }
+    }
+}
+
+/// The EIE entry: a relative row index ("row gap", zeros skipped since the previous entry of the
+/// column) above a codebook index (docs/sparse-format.md).
+pub mod entry {
+    /// Width of the row-gap field.
+    pub const GAP_BITS: u32 = 4;
+    /// Longest gap one entry can express; a longer gap inserts a padding entry (codebook index 0).
+    pub const MAX_GAP: u32 = (1 << GAP_BITS) - 1;
+
+    /// Packs one entry of `idx_bits`-bit codebook index: `{gap, code}`.
+    pub fn pack(gap: u32, code: u32, idx_bits: u32) -> u64 {
+        ((gap as u64) << idx_bits) | code as u64
+    }
+    /// `(gap, code)`.
+    pub fn unpack(word: u64, idx_bits: u32) -> (u32, u32) {
+        (
+            ((word >> idx_bits) & MAX_GAP as u64) as u32,
+            (word & ((1 << idx_bits) - 1)) as u32,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_increasing_words() {
+        for (i, r) in ALL.iter().enumerate() {
+            assert_eq!(r.offset, 4 * i as u64, "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn window_rule() {
+        assert_eq!(window_bytes(16, 5), 0x1000);
+        assert_eq!(addr_bits(0x1000), 14);
+        assert_eq!(window_bytes(2000, 5), 0x2000);
+        assert_eq!(window_bytes(1025, 1), 0x2000);
+        assert_eq!(addr_bits(0x2000), 15);
+    }
+
+    #[test]
+    fn packing_round_trips() {
+        let g = geometry::pack(4, 3, 16);
+        assert_eq!(g, 4 | (3 << 8) | (16 << 16));
+        assert_eq!(geometry::unpack(g), (4, 3, 16, 0));
+        assert_eq!(sizes::unpack(sizes::pack(16, 5)), (16, 5));
+        let d = layer_desc::LayerDesc {
+            in_size: 784,
+            out_size: 300,
+            ptr_base: 12,
+            bias_base: 9,
+            shift: 11,
+            relu: true,
+        };
+        assert!(d.overflow().is_none());
+        let w = d.pack();
+        assert_eq!(w & 0xFF_FFFF, 784);
+        assert_eq!((w >> 96) & 0xFF, 11);
+        assert_eq!((w >> 104) & 1, 1);
+        assert_eq!(w >> layer_desc::USED_BITS, 0);
+        let big = layer_desc::LayerDesc {
+            in_size: 1 << 24,
+            ..d
+        };
+        assert_eq!(big.overflow().map(|o| o.0), Some("in_size"));
+        assert_eq!(entry::unpack(entry::pack(9, 5, 4), 4), (9, 5));
+    }
+}
