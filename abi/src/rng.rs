@@ -21,12 +21,15 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     /// Uniform in [lo, hi).
-    pub fn range_f64(&mut self, lo: f64, hi: f64) -> f64 {
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
     /// Uniform integer in lo..=hi.
     pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next_u64() % (hi.wrapping_sub(lo) as u64).wrapping_add(1).max(1)) as i64
+        match (hi.wrapping_sub(lo) as u64).checked_add(1) {
+            Some(span) => lo.wrapping_add((self.next_u64() % span) as i64),
+            None => self.next_u64() as i64, // the whole i64 range
+        }
     }
     /// Uniform in lo..=hi.
     pub fn usize(&mut self, lo: usize, hi: usize) -> usize {

@@ -2,9 +2,10 @@
 # The bundled example end to end, on a fresh machine: install the simulators if missing, build
 # bramble, compress the digits MLP, score the bit-exact golden model against the float network,
 # generate the accelerator for a PYNQ-Z2 (xc7z020) and check it bit-exact under Icarus and Verilator.
+# Works from any directory: OUT (default: target/digits in the repository) may be relative to the
+# directory you run it from, and so may BRAMBLE_SIM_CACHE.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
+root="$(cd "$(dirname "$0")/../.." && pwd -P)"
 out="${OUT:-$root/target/digits}"
 need=()
 for t in verilator iverilog yosys g++ make python3; do command -v "$t" >/dev/null || need+=("$t"); done
@@ -16,19 +17,24 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-cargo build --release -q -p bramble
-bramble="$root/target/release/bramble"
-mkdir -p "$out"
-ex=examples/digits
-"$bramble" compress $ex/digits.yaml -o "$out/digits.model"
-"$bramble" inspect "$out/digits.model"
-"$bramble" infer "$out/digits.model" --input $ex/test_x.npy --json > "$out/infer.json"
-if python3 -c "import numpy" 2>/dev/null; then
-  python3 $ex/eval.py "$out/infer.json"
+# BRAMBLE_BIN: use an already built (or installed) bramble instead of building one here.
+if [ -n "${BRAMBLE_BIN:-}" ]; then
+  bramble="$BRAMBLE_BIN"
+else
+  cargo build --release -q -p bramble --manifest-path "$root/Cargo.toml"
+  bramble="${CARGO_TARGET_DIR:-$root/target}/release/bramble"
 fi
-"$bramble" generate "$out/digits.model" --part xc7z020 --tb-input $ex/test_x.npy -o "$out/bundle" --force
+mkdir -p "$out"
+ex="$root/examples/digits"
+"$bramble" compress "$ex/digits.yaml" -o "$out/digits.model" --force
+"$bramble" inspect "$out/digits.model"
+"$bramble" infer "$out/digits.model" --input "$ex/test_x.npy" --json > "$out/infer.json"
+if python3 -c "import numpy" 2>/dev/null; then
+  python3 "$ex/eval.py" "$out/infer.json"
+fi
+"$bramble" generate "$out/digits.model" --part xc7z020 --tb-input "$ex/test_x.npy" -o "$out/bundle" --force
 "$bramble" verify "$out/bundle"
-"$bramble" sim "$out/bundle" --input $ex/test_x.npy --json > "$out/sim.json"
+"$bramble" sim "$out/bundle" --input "$ex/test_x.npy" --json > "$out/sim.json"
 python3 - "$out/infer.json" "$out/sim.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])

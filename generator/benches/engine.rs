@@ -59,13 +59,12 @@ fn run_case(c: &Case, part: &str) -> Row {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
     let opts = Options {
-        out_dir: dir.clone(),
         tb_inputs: Some(inputs.clone()),
         tb_count: 0,
-        force: false,
     };
-    let man = generate::generate(&m, part, &g, &p, &opts).unwrap();
-    let b = BundleDir { dir, top: man.top };
+    let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
+    bundle.write(&dir, false).unwrap();
+    let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
     let r = verify::verilator(&b).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         r.cycles.len(),
@@ -183,14 +182,13 @@ fn main() {
             let (g, p) = plan::choose(&m, part, Some(pes)).unwrap();
             let dir = tmp.path().join(format!("b_{}", part.name));
             let opts = Options {
-                out_dir: dir.clone(),
                 tb_inputs: None,
                 tb_count: 1,
-                force: false,
             };
-            let man = generate::generate(&m, part, &g, &p, &opts).unwrap();
-            let u = verify::yosys(&BundleDir { dir, top: man.top }, part.family, true)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
+            bundle.write(&dir, false).unwrap();
+            let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
+            let u = verify::yosys(&b, part.family, true).unwrap_or_else(|e| panic!("{e}"));
             println!(
                 "jet70 on {} ({} PEs): LUT {} (+{} LUTRAM cells), FF {}, RAMB18 {}, RAMB36 {}, DSP {}, CARRY {}, ltp logic depth {:?} (plan: {} RAMB18 + {} RAMB36)",
                 part.name, pes, u.lut, u.lutram_cells, u.ff, u.ramb18, u.ramb36, u.dsp, u.carry, u.logic_depth, p.bram18, p.bram36

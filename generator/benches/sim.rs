@@ -17,12 +17,11 @@ fn measure(name: &str, m: &Model, pes: usize, inputs: &[Vec<i64>]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
     let opts = Options {
-        out_dir: dir.clone(),
         tb_inputs: None,
         tb_count: 1,
-        force: false,
     };
-    generate::generate(m, part, &g, &p, &opts).unwrap();
+    let bundle = generate::generate(m, part, &g, &p, &opts).unwrap();
+    bundle.write(&dir, false).unwrap();
     let bundle = bramble_host::Bundle::load(&dir).unwrap();
     let t0 = Instant::now();
     let mut dev = bramble_host::sim::open(bundle, &bramble_host::sim::SimOptions::default())

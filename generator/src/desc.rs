@@ -1,12 +1,18 @@
 //! The network description users write (YAML), in two steps like ripgrep's low/high args: raw
 //! deserialised structs that mirror the file, then a validated [`Network`] with float weights
 //! loaded, shapes chained and every per-layer setting resolved. Nothing downstream reads raw YAML.
+//!
+//! Before serde_yaml sees a file, its size and nesting depth are checked against
+//! [`MAX_DESC_BYTES`] and [`MAX_NESTING`]: a description is a few kilobytes and a few levels deep,
+//! and a deeply nested file costs the YAML parser minutes.
 
 use crate::error::{io, Error, Result};
 use crate::ident::Ident;
-use crate::weights::{Tensor, TensorFile};
+use crate::weights::{self, Array};
+use bramble_abi::array::ArrayFile;
 use serde::Deserialize;
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +81,10 @@ pub const FRAC_BITS: (i64, i64) = (0, 32);
 pub const MAX_NAME_LEN: usize = crate::ident::MAX_IDENT_LEN - 4;
 /// Largest layer dimension (the layer descriptor has 24-bit size fields).
 pub const MAX_DIM: usize = (1 << 24) - 1;
+/// Largest description file, in bytes (1 MiB).
+pub const MAX_DESC_BYTES: u64 = 1 << 20;
+/// Deepest nesting of a description: block indentation levels plus open `[` and `{`.
+pub const MAX_NESTING: usize = 64;
 
 /// Weight tensor layout of 2-D tensors in the weights file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +95,7 @@ pub enum Layout {
     InOut,
 }
 
-/// Activation applied after saturation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    None,
-    Relu,
-}
+pub use crate::model::Activation;
 
 /// A validated layer with its float weights in (out, in) order.
 #[derive(Debug, Clone)]
@@ -120,6 +124,8 @@ pub struct Network {
     /// Calibration inputs, already checked for width and finiteness.
     pub calibration: Option<Vec<Vec<f64>>>,
     pub layers: Vec<FloatLayer>,
+    /// The files the description named and that were read (weights, calibration inputs).
+    pub files: Vec<PathBuf>,
 }
 
 fn invalid(path: &Path, field: impl Into<String>, message: impl Into<String>) -> Error {
@@ -160,13 +166,34 @@ fn check_bits(
 impl Network {
     /// Read, parse and validate a description and everything it refers to.
     pub fn load(path: &Path) -> Result<Network> {
-        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let len = file.metadata().map_err(io(path))?.len();
+        if len > MAX_DESC_BYTES {
+            return Err(too_big(path, len));
+        }
+        // Read one byte past the limit, in case the file grew since it was measured.
+        let mut text = String::new();
+        file.take(MAX_DESC_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io(path))?;
         Self::parse(&text, path)
     }
 
     /// Parse and validate description `text` as if read from `path` (files it names are
     /// relative to `path`'s directory; errors name `path`).
     pub fn parse(text: &str, path: &Path) -> Result<Network> {
+        if text.len() as u64 > MAX_DESC_BYTES {
+            return Err(too_big(path, text.len() as u64));
+        }
+        if let Some(line) = too_deep(text) {
+            return Err(Error::Yaml {
+                path: path.into(),
+                message: format!(
+                    "nesting deeper than {MAX_NESTING} at line {line}; a description may nest at \
+                     most {MAX_NESTING} levels (indentation plus `[` and `{{`)"
+                ),
+            });
+        }
         let raw: RawNetwork = serde_yaml::from_str(text).map_err(|e| Error::Yaml {
             path: path.into(),
             message: e.to_string(),
@@ -233,15 +260,9 @@ impl Network {
         let d = &raw.defaults;
         check_settings(path, "defaults", d)?;
 
+        // Only the list of tensors is read here; each layer reads the tensors it names.
         let weights_path = base.join(&raw.weights);
-        let file = TensorFile::load(&weights_path).map_err(|e| match e {
-            Error::Io { source, .. } => invalid(
-                path,
-                "weights",
-                format!("{}: cannot read: {source}", weights_path.display()),
-            ),
-            other => other,
-        })?;
+        let mut file = weights::open(path, &weights_path)?;
 
         let mut seen = BTreeSet::new();
         let mut layers = Vec::with_capacity(raw.layers.len());
@@ -307,7 +328,7 @@ impl Network {
                 Some(f) => Some(check_bits(path, ln, "frac_bits", f, FRAC_BITS)?),
             };
 
-            let w = get_tensor(&file, ln, "weight", &rl.weight)?;
+            let w = get_tensor(&mut file, path, ln, "weight", &rl.weight)?;
             if w.shape.len() != 2 {
                 return Err(layer_err(
                     path,
@@ -319,18 +340,10 @@ impl Network {
                     ),
                 ));
             }
-            let (rows, cols, weights) = match layout {
-                Layout::OutIn => (w.shape[0], w.shape[1], w.data.clone()),
-                Layout::InOut => {
-                    let (cin, cout) = (w.shape[0], w.shape[1]);
-                    let mut t = vec![0.0; cin * cout];
-                    for j in 0..cin {
-                        for i in 0..cout {
-                            t[i * cin + j] = w.data[j * cout + i];
-                        }
-                    }
-                    (cout, cin, t)
-                }
+            // Check the sizes before transposing: a zero dimension may sit next to a huge one.
+            let (rows, cols) = match layout {
+                Layout::OutIn => (w.shape[0], w.shape[1]),
+                Layout::InOut => (w.shape[1], w.shape[0]),
             };
             if cols != prev_out {
                 let lay = if layout == Layout::OutIn {
@@ -350,15 +363,22 @@ impl Network {
                     format!("{rows} outputs; allowed 1..={MAX_DIM}"),
                 ));
             }
-            if let Some(k) = weights.iter().position(|v| !v.is_finite()) {
-                return Err(layer_err(path, ln, "weight", format!(
-                    "tensor `{}`: value at row {}, column {} (out, in) is {}; weights must be finite",
-                    rl.weight, k / cols, k % cols, weights[k])));
-            }
+            // The reader has refused NaN and infinity, naming the tensor and the position.
+            let weights = match layout {
+                Layout::OutIn => w.data,
+                Layout::InOut => {
+                    // Stored (in, out): element (j, i) is the weight from input j to output i.
+                    let mut t = vec![0.0; rows * cols];
+                    for (k, &v) in w.data.iter().enumerate() {
+                        t[(k % rows) * cols + k / rows] = v;
+                    }
+                    t
+                }
+            };
             let bias = match &rl.bias {
                 None => vec![0.0; rows],
                 Some(bname) => {
-                    let b = get_tensor(&file, ln, "bias", bname)?;
+                    let b = get_tensor(&mut file, path, ln, "bias", bname)?;
                     if b.shape != [rows] {
                         return Err(layer_err(
                             path,
@@ -370,18 +390,7 @@ impl Network {
                             ),
                         ));
                     }
-                    if let Some(k) = b.data.iter().position(|v| !v.is_finite()) {
-                        return Err(layer_err(
-                            path,
-                            ln,
-                            "bias",
-                            format!(
-                                "tensor `{bname}`: value {k} is {}; biases must be finite",
-                                b.data[k]
-                            ),
-                        ));
-                    }
-                    b.data.clone()
+                    b.data
                 }
             };
             layers.push(FloatLayer {
@@ -404,13 +413,9 @@ impl Network {
             None => None,
             Some(c) => {
                 let cpath = base.join(c);
-                let rows = crate::weights::load_inputs(&cpath)?;
-                if rows.is_empty() {
-                    return Err(Error::Input {
-                        path: cpath,
-                        message: "calibration file has no rows".into(),
-                    });
-                }
+                // The reader refuses empty files, NaN and infinity.
+                let rows =
+                    weights::read_inputs(&cpath).map_err(|e| weights::input_error(&cpath, e))?;
                 if rows[0].len() != raw.input.size {
                     return Err(Error::Input {
                         path: cpath,
@@ -430,6 +435,9 @@ impl Network {
             name,
             input_size: raw.input.size,
             input_frac_bits,
+            files: std::iter::once(weights_path)
+                .chain(raw.calibration.as_ref().map(|c| base.join(c)))
+                .collect(),
             calibration,
             layers,
         })
@@ -459,17 +467,154 @@ fn check_settings(path: &Path, scope: &str, s: &RawSettings) -> Result<()> {
     Ok(())
 }
 
-fn get_tensor<'a>(
-    file: &'a TensorFile,
+/// Read tensor `name` for `layer`'s `field`. A tensor that is not in the file lists the ones
+/// that are; a tensor that is there but cannot be read (dtype, size, CRC, NaN) says why.
+fn get_tensor(
+    file: &mut ArrayFile,
+    desc: &Path,
     layer: &str,
     field: &str,
     name: &str,
-) -> Result<&'a Tensor> {
-    file.tensors.get(name).ok_or_else(|| Error::MissingTensor {
-        path: file.path.clone(),
-        layer: layer.into(),
-        field: field.into(),
-        tensor: name.into(),
-        available: file.names(),
-    })
+) -> Result<Array> {
+    if !file.contains(name) {
+        let names = file.names();
+        return Err(Error::MissingTensor {
+            path: file.path().into(),
+            layer: layer.into(),
+            field: field.into(),
+            tensor: name.into(),
+            available: if names.is_empty() {
+                "(none)".into()
+            } else {
+                names.join(", ")
+            },
+        });
+    }
+    file.get(name)
+        .map_err(|e| layer_err(desc, layer, field, e.to_string()))
+}
+
+fn too_big(path: &Path, len: u64) -> Error {
+    Error::Yaml {
+        path: path.into(),
+        message: format!("description is {len} bytes; the limit is {MAX_DESC_BYTES} (1 MiB)"),
+    }
+}
+
+/// The line at which `text` nests deeper than [`MAX_NESTING`], if it does: a cheap scan that
+/// counts block indentation levels (each `- ` and `? ` on a line opens one more) and open flow
+/// brackets outside quotes, comments and block scalars. It may count more than YAML would (a
+/// `[` in a plain scalar), never less, so nothing deeper reaches the parser.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    // Indentation of the line that opened a `|` or `>` block scalar still being skipped.
+    let mut block_scalar: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = &line[indent..];
+        if let Some(b) = block_scalar {
+            if content.trim().is_empty() || indent > b {
+                continue;
+            }
+            block_scalar = None;
+        }
+        if flow == 0 {
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            while indents.last().is_some_and(|&t| t >= indent) {
+                indents.pop();
+            }
+            let (mut col, mut rest) = (indent, content);
+            loop {
+                indents.push(col);
+                let b = rest.as_bytes();
+                if b.len() >= 2 && (b[0] == b'-' || b[0] == b'?') && b[1] == b' ' {
+                    let after = &rest[1..];
+                    let spaces = after.len() - after.trim_start_matches(' ').len();
+                    col += 1 + spaces;
+                    rest = &after[spaces..];
+                } else {
+                    break;
+                }
+            }
+            if indents.len() > MAX_NESTING {
+                return Some(n + 1);
+            }
+        }
+        // Flow brackets, skipping quoted scalars (which end at the end of the line here, so a
+        // misread quote hides at most one line) and comments.
+        let b = content.as_bytes();
+        let mut quote: Option<u8> = None;
+        let mut last: Option<u8> = None; // last non-blank byte outside quotes
+        let mut end = b.len(); // end of the content before a comment
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let prev = if i == 0 { None } else { Some(b[i - 1]) };
+            match quote {
+                Some(b'\'') => {
+                    if c == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            quote = None;
+                        }
+                    }
+                }
+                Some(_) => {
+                    if c == b'\\' {
+                        i += 1;
+                    } else if c == b'"' {
+                        quote = None;
+                    }
+                }
+                None => {
+                    let blank_before = matches!(prev, None | Some(b' ' | b'\t'));
+                    match c {
+                        b'#' if blank_before => {
+                            end = i;
+                            break;
+                        }
+                        b'\'' | b'"'
+                            if (blank_before || matches!(prev, Some(b'[' | b'{' | b',')))
+                                && matches!(
+                                    last,
+                                    None | Some(b'[' | b'{' | b',' | b':' | b'-' | b'?')
+                                ) =>
+                        {
+                            quote = Some(c)
+                        }
+                        b'[' | b'{' => {
+                            flow += 1;
+                            if indents.len() + flow > MAX_NESTING {
+                                return Some(n + 1);
+                            }
+                        }
+                        b']' | b'}' => flow = flow.saturating_sub(1),
+                        _ => {}
+                    }
+                    if c != b' ' && c != b'\t' {
+                        last = Some(c);
+                    }
+                }
+            }
+            i += 1;
+        }
+        // `key: |`, `- >-`, `|2`: the lines below, indented more than this one, are text.
+        if flow == 0 && quote.is_none() {
+            let token = content[..end].trim_end().rsplit(' ').next().unwrap_or("");
+            let t = token.as_bytes();
+            if !t.is_empty()
+                && (t[0] == b'|' || t[0] == b'>')
+                && t[1..]
+                    .iter()
+                    .all(|c| matches!(c, b'+' | b'-' | b'1'..=b'9'))
+            {
+                block_scalar = Some(indent);
+            }
+        }
+    }
+    None
 }

@@ -49,6 +49,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Output(#[from] bramble_host::fsutil::OutputError),
     #[error("template `{template}`: {message}")]
     Template { template: String, message: String },
 }

@@ -10,14 +10,11 @@ use crate::parts::Part;
 use crate::plan::{Geometry, Plan, FIFO_DEPTH};
 use crate::stats::bits_for;
 use askama::Template;
-use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Magic number in the identification block ("BRMB" as little-endian bytes).
-pub const MAGIC: u32 = bramble_host::manifest::MAGIC;
-/// Register map / bundle format version.
-pub const VERSION: u32 = bramble_host::manifest::FORMAT_VERSION;
+use bramble_abi::manifest::{FileEntry, Manifest, Port, MANIFEST_FILE};
+use bramble_abi::regs::{self, REGMAP_VERSION as VERSION};
 
 /// Hand-written, network-independent Verilog copied into every bundle.
 pub const HW_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/hw_files.rs"));
@@ -60,29 +57,25 @@ pub struct TopTemplate {
     pub in_buf_block: u8,
     pub act_buf_block: u8,
     pub layers_block: u8,
-    pub magic: String,
-    pub version: String,
     pub hash_lo: String,
     pub hash_hi: String,
 }
 
-/// Fields of templates/tb.v.
+/// Fields of templates/tb.v. Register offsets, bits, MAGIC and VERSION come from
+/// `bramble_defs.vh`; GEOMETRY and SIZES are packed here by bramble-abi, as the host expects them.
 #[derive(Template)]
 #[template(path = "tb.v", escape = "none")]
 pub struct TbTemplate {
     pub top: String,
     pub network: String,
-    pub num_pes: usize,
-    pub num_layers: usize,
-    pub act_bits: u32,
     pub addr_bits: u32,
     pub in_size: usize,
     pub out_size: usize,
     pub in_base: usize,
     pub out_base: usize,
     pub num_inputs: usize,
-    pub magic: String,
-    pub version: String,
+    pub geometry: String,
+    pub sizes: String,
     pub hash_lo: String,
     pub hash_hi: String,
     pub tb_input_file: String,
@@ -96,11 +89,11 @@ pub fn addr_bits_for(n: usize) -> u32 {
     bits_for(n.saturating_sub(1) as u64)
 }
 
-/// The register map's window size and AXI address width: the host's rule, so a bundle is never
-/// written that the host would refuse.
+/// The register map's window size and AXI address width (bramble-abi's rule, which the host
+/// derives from the same sizes).
 pub fn windows(in_size: usize, out_size: usize) -> (usize, u32) {
-    let w = bramble_host::manifest::window_bytes(in_size, out_size) as usize;
-    (w, (4 * w).trailing_zeros())
+    let w = bramble_abi::regs::window_bytes(in_size, out_size);
+    (w as usize, bramble_abi::regs::addr_bits(w))
 }
 
 fn hex32(v: u32) -> String {
@@ -157,8 +150,6 @@ impl TopTemplate {
             in_buf_block: block(style("in_buf")),
             act_buf_block: block(style("act_buf_a")),
             layers_block: block(style("layers")),
-            magic: hex32(MAGIC),
-            version: hex32(VERSION),
             hash_lo: hex32(hash as u32),
             hash_hi: hex32((hash >> 32) as u32),
         }
@@ -205,7 +196,7 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
         let mut ptrs = Vec::with_capacity(g.ptr_words);
         for (l, s) in slices.iter().enumerate() {
             let base = entries.len() as i128;
-            debug_assert_eq!(ptrs.len(), g.layers[l].ptr_base);
+            debug_assert_eq!(ptrs.len() as u64, g.layers[l].ptr_base);
             ptrs.extend(s.ptr.iter().map(|&p| base + p as i128));
             if ptrs.len() % 2 == 1 {
                 ptrs.push(*ptrs.last().unwrap());
@@ -213,7 +204,7 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
             entries.extend(
                 s.entries
                     .iter()
-                    .map(|e| ((e.z as i128) << g.idx_bits) | e.code as i128),
+                    .map(|e| regs::entry::pack(e.z.into(), e.code.into(), g.idx_bits) as i128),
             );
         }
         files.push((
@@ -232,7 +223,7 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
         ));
         let mut bias = Vec::new();
         for (l, layer) in model.layers.iter().enumerate() {
-            debug_assert_eq!(bias.len(), g.layers[l].bias_base);
+            debug_assert_eq!(bias.len() as u64, g.layers[l].bias_base);
             for r in 0..layer.rows().div_ceil(n) {
                 let i = r * n + k;
                 bias.push(if i < layer.rows() {
@@ -254,71 +245,31 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
         }
     }
     files.push(("codebook.mem".into(), image(cb, g.cb_depth, g.cb_bits)));
-    let descs = g.layers.iter().map(|d| {
-        (d.in_size as i128)
-            | ((d.out_size as i128) << 24)
-            | ((d.ptr_base as i128) << 48)
-            | ((d.bias_base as i128) << 72)
-            | ((d.shift as i128) << 96)
-            | ((d.relu as i128) << 104)
-    });
-    files.push(("layers.mem".into(), image(descs, g.num_layers(), 128)));
+    // The planner has checked every field against the layout (`LayerDesc::overflow`).
+    let descs = g.layers.iter().map(|d| d.pack() as i128);
+    files.push((
+        "layers.mem".into(),
+        image(descs, g.num_layers(), regs::layer_desc::WIDTH),
+    ));
     files
-}
-
-/// Manifest (docs/bundle.md).
-#[derive(Debug, Serialize)]
-pub struct Manifest {
-    pub format: &'static str,
-    pub format_version: u32,
-    pub name: String,
-    pub top: String,
-    pub part: String,
-    pub family: String,
-    pub pes: usize,
-    pub network_hash: String,
-    pub magic: u32,
-    pub version: u32,
-    pub act_bits: u32,
-    pub input: IoFormat,
-    pub output: IoFormat,
-    pub layers: Vec<ManifestLayer>,
-    pub registers: bramble_host::manifest::Registers,
-    pub window_bytes: usize,
-    pub in_base: usize,
-    pub out_base: usize,
-    pub addr_bits: u32,
-    pub rtl_files: Vec<String>,
-    pub memory_images: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IoFormat {
-    pub size: usize,
-    pub bits: u32,
-    pub frac_bits: u32,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ManifestLayer {
-    pub name: String,
-    #[serde(rename = "in")]
-    pub in_size: usize,
-    #[serde(rename = "out")]
-    pub out_size: usize,
-    pub relu: bool,
-    pub in_frac: u32,
-    pub out_frac: u32,
-    pub nonzeros: usize,
 }
 
 /// Options of `bramble generate`.
 pub struct Options {
-    pub out_dir: PathBuf,
     /// Testbench inputs (quantised); `None` = deterministic random ones.
     pub tb_inputs: Option<Vec<Vec<i64>>>,
+    /// Number of random testbench vectors when `tb_inputs` is `None` (1..=[`MAX_TB_COUNT`]).
     pub tb_count: usize,
-    pub force: bool,
+}
+
+/// Most testbench vectors a bundle carries (each is simulated under two simulators by `verify`).
+pub const MAX_TB_COUNT: usize = 10_000;
+
+/// A bundle in memory: every file with its path relative to the bundle directory (the manifest
+/// last), and the manifest itself. [`crate::fsutil::replace_dir`] writes it.
+pub struct Bundle {
+    pub manifest: Manifest,
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Top module name for a network.
@@ -332,41 +283,21 @@ pub fn random_inputs(model: &Model, count: usize, seed: u64) -> Vec<Vec<i64>> {
     let bits = model.input.format.bits;
     let hi = (1i64 << (bits - 1)) - 1;
     let lo = -(1i64 << (bits - 1));
-    let mut s = seed | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = bramble_abi::rng::Rng::new(seed);
     (0..count)
         .map(|v| {
             (0..model.input.size)
-                .map(|_| {
-                    let r = next();
-                    match (v, r % 8) {
-                        (0, _) => 0, // the first vector is all zeros
-                        (1, _) => {
-                            if r % 2 == 0 {
-                                hi
-                            } else {
-                                lo
-                            }
-                        } // the second saturates
-                        (_, 0..=2) => 0,
-                        (_, 3) => hi,
-                        (_, 4) => lo,
-                        _ => ((r >> 8) as i64).rem_euclid(hi - lo + 1) + lo,
-                    }
+                .map(|_| match (v, rng.int(0, 7)) {
+                    (0, _) => 0,                          // the first vector is all zeros
+                    (1, r) => [hi, lo][(r % 2) as usize], // the second saturates
+                    (_, 0..=2) => 0,
+                    (_, 3) => hi,
+                    (_, 4) => lo,
+                    _ => rng.int(lo, hi),
                 })
                 .collect()
         })
         .collect()
-}
-
-fn write(dir: &Path, name: &str, contents: &[u8]) -> Result<()> {
-    let p = dir.join(name);
-    std::fs::write(&p, contents).map_err(|source| Error::Write { path: p, source })
 }
 
 fn render(t: &impl Template, name: &str) -> Result<String> {
@@ -381,107 +312,37 @@ fn render(t: &impl Template, name: &str) -> Result<String> {
     Ok(text)
 }
 
-/// Write the bundle for `model` with geometry `g` and plan `plan`.
+/// The bundle for `model` with geometry `g` and plan `plan`, in memory. The model has passed
+/// [`crate::plan::check_target`] (through [`crate::plan::choose`]).
 pub fn generate(
     model: &Model,
     part: &Part,
     g: &Geometry,
     plan: &Plan,
     opts: &Options,
-) -> Result<Manifest> {
-    let a = model.input.format.bits;
-    if let Some(l) = model.layers.iter().find(|l| l.out.bits != a) {
-        return Err(Error::Plan(format!(
-            "layer `{}`: act_bits {} differs from the input's {a}; the engine uses one activation width, so set act_bits once in `defaults`",
-            l.name, l.out.bits
-        )));
-    }
-    for (what, size) in [("input", model.input.size), ("output", model.output_size())] {
-        if size >= 1 << 16 {
-            return Err(Error::Plan(format!(
-                "{what} size {size} does not fit the 16-bit SIZES register; the limit is 65535"
-            )));
-        }
-    }
+) -> Result<Bundle> {
     let top = top_name(model);
-    let out = &opts.out_dir;
-    if out.exists() && !opts.force {
-        return Err(Error::Plan(format!(
-            "{}: already exists; pass --force to replace it",
-            out.display()
-        )));
-    }
-    if out.exists() && !is_bundle(out) {
-        return Err(Error::Plan(format!(
-            "{}: exists and is not a bramble bundle (no manifest.json with format `bramble-bundle`); refusing to replace it",
-            out.display()
-        )));
-    }
-    let tmp = crate::fsutil::temp_sibling(out);
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = write_bundle(model, part, g, plan, opts, &top, &tmp);
-    let m = match result {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
-    let werr = |source| Error::Write {
-        path: out.clone(),
-        source,
-    };
-    let old = tmp.with_extension("old");
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(werr)?;
-    }
-    if let Err(e) = std::fs::rename(&tmp, out) {
-        // Put the previous bundle back rather than leave nothing at DIR.
-        let _ = std::fs::rename(&old, out);
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(werr(e));
-    }
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(m)
-}
-
-/// True when `dir` holds a bundle written by `generate` (the only thing `--force` replaces).
-fn is_bundle(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["format"] == "bramble-bundle")
-}
-
-fn write_bundle(
-    model: &Model,
-    part: &Part,
-    g: &Geometry,
-    plan: &Plan,
-    opts: &Options,
-    top: &Ident,
-    dir: &Path,
-) -> Result<Manifest> {
-    let rtl = dir.join("rtl");
-    let tb = dir.join("tb");
-    for d in [dir, &rtl, &tb] {
-        std::fs::create_dir_all(d).map_err(|source| Error::Write {
-            path: d.to_path_buf(),
-            source,
-        })?;
-    }
-    let top_t = TopTemplate::new(model, g, plan, top);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let top_t = TopTemplate::new(model, g, plan, &top);
     let mut rtl_files = Vec::new();
     for (name, text) in HW_FILES {
-        write(&rtl, name, text.as_bytes())?;
+        files.push((format!("rtl/{name}"), text.as_bytes().to_vec()));
         rtl_files.push(name.to_string());
     }
+    // The include every hw/ module, the top and the testbench read; not a compilation unit.
+    files.push((
+        format!("rtl/{}", bramble_abi::verilog::DEFS_FILE),
+        bramble_abi::verilog::defs().into_bytes(),
+    ));
     let top_file = format!("{top}.v");
-    write(&rtl, &top_file, render(&top_t, "top.v")?.as_bytes())?;
+    files.push((
+        format!("rtl/{top_file}"),
+        render(&top_t, "top.v")?.into_bytes(),
+    ));
     rtl_files.push(top_file);
     let mut images = Vec::new();
     for (name, text) in memory_images(model, g) {
-        write(&rtl, &name, text.as_bytes())?;
+        files.push((format!("rtl/{name}"), text.into_bytes()));
         images.push(name);
     }
 
@@ -500,23 +361,24 @@ fn write_bundle(
             hex_word(&mut texp, v as i128, 32);
         }
     }
-    write(&tb, "tb_input.mem", tin.as_bytes())?;
-    write(&tb, "tb_expected.mem", texp.as_bytes())?;
+    files.push(("tb/tb_input.mem".into(), tin.into_bytes()));
+    files.push(("tb/tb_expected.mem".into(), texp.into_bytes()));
     let (window, addr_bits) = windows(model.input.size, model.output_size());
     let tb_t = TbTemplate {
         top: top.to_string(),
         network: model.name.to_string(),
-        num_pes: g.pes,
-        num_layers: g.num_layers(),
-        act_bits: g.act_bits,
         addr_bits,
         in_size: model.input.size,
         out_size: model.output_size(),
         in_base: window,
         out_base: 2 * window,
         num_inputs: inputs.len(),
-        magic: hex32(MAGIC),
-        version: hex32(VERSION),
+        geometry: hex32(regs::geometry::pack(
+            g.pes as u32,
+            g.num_layers() as u32,
+            g.act_bits,
+        )),
+        sizes: hex32(regs::sizes::pack(model.input.size, model.output_size())),
         hash_lo: hex32(model.hash() as u32),
         hash_hi: hex32((model.hash() >> 32) as u32),
         tb_input_file: "../tb/tb_input.mem".into(),
@@ -529,65 +391,86 @@ fn write_bundle(
                 * (80 * (model.input.size + model.output_size()) as u64
                     + g.layers
                         .iter()
-                        .map(|d| 4 * (d.in_size * d.out_size.div_ceil(g.pes)) as u64 + 200)
+                        .map(|d| 4 * d.in_size * d.out_size.div_ceil(g.pes as u64) + 200)
                         .sum::<u64>()),
     };
-    write(
-        &tb,
-        &format!("{top}_tb.v"),
-        render(&tb_t, "tb.v")?.as_bytes(),
-    )?;
+    files.push((
+        format!("tb/{top}_tb.v"),
+        render(&tb_t, "tb.v")?.into_bytes(),
+    ));
+    let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
+    pj.push('\n');
+    files.push(("plan.json".into(), pj.into_bytes()));
+    files.push(("model.json".into(), model.canonical_bytes()));
 
+    let port = |size, f: crate::model::Format| Port {
+        size,
+        bits: f.bits,
+        frac_bits: f.frac_bits,
+    };
     let manifest = Manifest {
-        format: "bramble-bundle",
-        format_version: VERSION,
+        format: bramble_abi::manifest::FORMAT.into(),
+        format_version: bramble_abi::manifest::FORMAT_VERSION,
         name: model.name.to_string(),
         top: top.to_string(),
         part: part.name.to_string(),
         family: part.family.name().to_string(),
-        pes: g.pes,
+        pes: g.pes as u32,
         network_hash: model.hash_hex(),
-        magic: MAGIC,
-        version: VERSION,
+        regmap_version: VERSION,
         act_bits: g.act_bits,
-        input: IoFormat {
-            size: model.input.size,
-            bits: model.input.format.bits,
-            frac_bits: model.input.format.frac_bits,
-        },
-        output: IoFormat {
-            size: model.output_size(),
-            bits: model.output().bits,
-            frac_bits: model.output().frac_bits,
-        },
+        input: port(model.input.size, model.input.format),
+        output: port(model.output_size(), model.output()),
         layers: model
             .layers
             .iter()
             .enumerate()
-            .map(|(l, layer)| ManifestLayer {
+            .map(|(l, layer)| bramble_abi::manifest::Layer {
                 name: layer.name.to_string(),
-                in_size: layer.cols(),
-                out_size: layer.rows(),
-                relu: layer.activation == crate::desc::Activation::Relu,
+                inputs: layer.cols(),
+                outputs: layer.rows(),
+                relu: layer.activation == crate::model::Activation::Relu,
                 in_frac: model.in_format(l).frac_bits,
                 out_frac: layer.out.frac_bits,
                 nonzeros: layer.weights.nnz(),
             })
             .collect(),
-        registers: bramble_host::manifest::Registers::STANDARD,
-        window_bytes: window,
-        in_base: window,
-        out_base: 2 * window,
-        addr_bits,
         rtl_files,
         memory_images: images,
+        files: files
+            .iter()
+            .map(|(path, bytes)| FileEntry {
+                path: path.clone(),
+                sha256: bramble_abi::manifest::sha256_hex(bytes),
+            })
+            .collect(),
     };
-    let mut mj = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
-    mj.push('\n');
-    write(dir, "manifest.json", mj.as_bytes())?;
-    let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
-    pj.push('\n');
-    write(dir, "plan.json", pj.as_bytes())?;
-    write(dir, "model.json", &model.canonical_bytes())?;
-    Ok(manifest)
+    // The generator's own output must pass the host's checks; failing here is a bug.
+    manifest
+        .validate(Path::new(MANIFEST_FILE))
+        .map_err(|e| Error::Plan(format!("internal error: generated manifest invalid: {e}")))?;
+    files.push((MANIFEST_FILE.into(), manifest.to_json().into_bytes()));
+    Ok(Bundle { manifest, files })
+}
+
+impl Bundle {
+    /// Writes the bundle to `out` all or nothing (the one writer, [`crate::fsutil::replace_dir`]);
+    /// an existing `out` is replaced only with `force` and only if it is a bundle.
+    pub fn write(&self, out: &Path, force: bool) -> Result<()> {
+        Ok(crate::fsutil::replace_dir(
+            out,
+            &self.files,
+            force,
+            is_bundle,
+            "a bramble bundle (no manifest.json with format `bramble-bundle`)",
+        )?)
+    }
+}
+
+/// True when `dir` holds a bundle written by `generate` (the only thing `--force` replaces).
+pub fn is_bundle(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(MANIFEST_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["format"] == bramble_abi::manifest::FORMAT)
 }

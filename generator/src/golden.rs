@@ -1,19 +1,17 @@
-//! The bit-exact integer golden model (docs/numerics.md). The Verilog engine, the HLS C and every
-//! host path must produce exactly these integers.
+//! The bit-exact integer golden model (docs/numerics.md). The Verilog engine and every host path
+//! must produce exactly these integers.
 
-use crate::desc::Activation;
+use crate::model::Activation;
 use crate::model::{Format, Model};
 
 /// Float to fixed point: round half away from zero, then saturate to `fmt.bits` signed. The
 /// host's function, so the golden model and every host path quantise identically.
 pub fn quantize(x: f64, fmt: Format) -> i64 {
-    bramble_host::numeric::quantize(x, fmt.frac_bits, fmt.bits)
+    bramble_abi::numeric::quantize(x, fmt.frac_bits, fmt.bits)
 }
 
-/// Fixed point to float.
-pub fn dequantize(q: i64, frac_bits: u32) -> f64 {
-    q as f64 / (2f64).powi(frac_bits as i32)
-}
+/// Fixed point to float (the contract's function).
+pub use bramble_abi::numeric::dequantize;
 
 /// Shift, round half up, saturate to `bits` signed, then the activation.
 pub fn requantize(acc: i64, shift: u32, bits: u32, act: Activation) -> i64 {

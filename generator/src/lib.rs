@@ -8,7 +8,7 @@ pub mod compress;
 pub mod desc;
 pub mod encode;
 pub mod error;
-pub mod fsutil;
+pub use bramble_host::fsutil;
 pub mod generate;
 pub mod golden;
 pub use bramble_abi::ident;

@@ -1,7 +1,7 @@
 //! The `bramble` command line: thin glue over the generator library.
 
 use anyhow::{bail, Context, Result};
-use bramble::{generate, golden, parts, plan, source, stats, verify, weights};
+use bramble::{generate, golden, parts, plan, source, stats, verify};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,9 @@ enum Cmd {
         /// Output model file.
         #[arg(short, long)]
         output: PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Report density, codebooks, storage and compression ratio per layer.
     Inspect {
@@ -34,6 +37,9 @@ enum Cmd {
         /// Processing elements assumed for the sparse encoding's storage cost.
         #[arg(long, default_value_t = 1)]
         pes: usize,
+        /// Also check that the engine can run this model on the part (as `plan` does).
+        #[arg(long)]
+        part: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -64,7 +70,7 @@ enum Cmd {
         /// Testbench inputs (.npy, one per row); default: deterministic random vectors.
         #[arg(long)]
         tb_input: Option<PathBuf>,
-        /// Number of random testbench vectors when --tb-input is not given.
+        /// Number of random testbench vectors when --tb-input is not given (1..=10000).
         #[arg(long, default_value_t = 8)]
         tb_count: usize,
         /// Replace the output directory if it exists.
@@ -96,6 +102,9 @@ enum Cmd {
         /// Write an FST waveform.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Replace an existing --trace file.
+        #[arg(long)]
+        force: bool,
         /// Wall-clock limit per inference, e.g. `30s`, `500ms`.
         #[arg(long, default_value = "60s", value_parser = bramble_host::cli::parse_duration)]
         timeout: std::time::Duration,
@@ -127,36 +136,42 @@ enum Cmd {
     },
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
-        let mut msg = format!("error: {e}");
-        for cause in e.chain().skip(1) {
-            // Library errors already include their source's text; print each cause once.
-            let text = cause.to_string();
-            if !msg.contains(&text) {
-                msg.push_str(&format!("\n  caused by: {text}"));
-            }
-        }
-        eprintln!("{msg}");
-        std::process::exit(1);
+    bramble_host::cleanup::install();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // The chain printed once, the exit code from the host's one map (docs/host.md), exactly
+        // as `bramble-host` ends.
+        Err(e) => bramble_host::report::fail(&*e),
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Compress { net, output } => compress(&net, &output),
-        Cmd::Inspect { net, pes, json } => inspect(&net, pes, json),
+        Cmd::Compress { net, output, force } => compress(&net, &output, force),
+        Cmd::Inspect {
+            net,
+            pes,
+            part,
+            json,
+        } => inspect(&net, pes, part.as_deref(), json),
         Cmd::Infer { net, input, json } => infer(&net, &input, json),
         Cmd::Sim {
             dir,
             input,
             trace,
+            force,
             timeout,
             sim_cache,
             json,
         } => {
-            let bundle = bramble_host::Bundle::load(&dir)?;
+            let mut out = bramble_host::report::claim_stdout()?;
+            let bundle = bramble_host::Bundle::load_checked(&dir)?;
+            if let Some(t) = &trace {
+                bramble_host::fsutil::check_output(t, &[&input, &dir], force)?;
+            }
+            let inputs = bramble_host::report::read_inputs(&input, &bundle)?;
             let opts = bramble_host::sim::SimOptions {
                 trace,
                 cache_dir: sim_cache,
@@ -164,7 +179,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let dev = bramble_host::sim::open(bundle, &opts)?;
-            run_device(dev, &input, timeout, json)
+            run_device(dev, &inputs, timeout, json, &mut out)
         }
         Cmd::Run {
             dir,
@@ -172,10 +187,16 @@ fn run(cli: Cli) -> Result<()> {
             backend,
             json,
         } => {
-            let bundle = bramble_host::Bundle::load(&dir)?;
+            let mut out = bramble_host::report::claim_stdout()?;
+            let bundle = if backend.backend == bramble_host::cli::BackendKind::Sim {
+                bramble_host::Bundle::load_checked(&dir)?
+            } else {
+                bramble_host::Bundle::load(&dir)?
+            };
+            let inputs = bramble_host::report::read_inputs(&input, &bundle)?;
             let timeout = backend.timeout;
             let dev = backend.open(bundle)?;
-            run_device(dev, &input, timeout, json)
+            run_device(dev, &inputs, timeout, json, &mut out)
         }
         Cmd::Verify {
             dir,
@@ -217,14 +238,20 @@ fn load(net: &Path) -> Result<bramble::model::Model> {
     Ok(model)
 }
 
-fn compress(net: &Path, output: &Path) -> Result<()> {
+fn compress(net: &Path, output: &Path, force: bool) -> Result<()> {
     if !source::is_description(net) {
         bail!(
             "{}: expected a network description (.yaml or .yml)",
             net.display()
         );
     }
-    let model = load(net)?;
+    bramble::fsutil::check_output(output, &[net], force)?;
+    let (model, notes, inputs) = source::load_with_inputs(net)?;
+    for n in notes {
+        eprintln!("note: {}", n.0);
+    }
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    bramble::fsutil::check_output(output, &inputs, force)?;
     model.save(output)?;
     let s = stats::stats(&model, 1);
     let mut out = std::io::stdout().lock();
@@ -285,11 +312,15 @@ fn print_table(out: &mut impl Write, s: &stats::Stats) -> Result<()> {
     Ok(())
 }
 
-fn inspect(net: &Path, pes: usize, json: bool) -> Result<()> {
+fn inspect(net: &Path, pes: usize, part: Option<&str>, json: bool) -> Result<()> {
     if pes == 0 || pes > plan::MAX_PES {
         bail!("--pes {pes} is out of range; allowed 1..={}", plan::MAX_PES);
     }
     let model = load(net)?;
+    if let Some(part) = part {
+        let part = parts::find(part).map_err(anyhow::Error::msg)?;
+        plan::check_target(&model, part).map_err(anyhow::Error::msg)?;
+    }
     let s = stats::stats(&model, pes);
     let mut out = std::io::stdout().lock();
     if json {
@@ -327,7 +358,7 @@ fn inspect(net: &Path, pes: usize, json: bool) -> Result<()> {
 
 /// Inputs from `path`, checked against the model's input width.
 fn read_inputs(path: &Path, model: &bramble::model::Model) -> Result<Vec<Vec<f64>>> {
-    let rows = weights::load_inputs(path)?;
+    let rows = bramble_abi::array::read_inputs(path)?;
     if let Some(r) = rows.first() {
         if r.len() != model.input.size {
             bail!(
@@ -432,7 +463,7 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     }
     writeln!(
         out,
-        "total: {} RAMB18 + {} RAMB36 = {} of {} RAMB36 tiles ({:.1}%), {} of {} DSP, {} URAM",
+        "total: {} RAMB18 + {} RAMB36 = {} of {} RAMB36 tiles ({:.1}%), {} of {} DSP (URAM not used)",
         p.bram18,
         p.bram36,
         p.bram36_tiles,
@@ -440,7 +471,6 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
         100.0 * p.bram36_tiles as f64 / p.part_bram36 as f64,
         p.dsp,
         p.part_dsp,
-        p.uram
     )?;
     Ok(())
 }
@@ -466,9 +496,13 @@ fn generate_cmd(
     tb_count: usize,
     force: bool,
 ) -> Result<()> {
-    if tb_input.is_none() && tb_count == 0 {
-        bail!("--tb-count 0: the testbench needs at least one input vector");
+    if tb_input.is_none() && !(1..=generate::MAX_TB_COUNT).contains(&tb_count) {
+        bail!(
+            "--tb-count {tb_count}: the testbench needs 1..={} input vectors",
+            generate::MAX_TB_COUNT
+        );
     }
+    bramble::fsutil::check_output(output, &[net], true)?;
     let (model, part, g, p) = plan_for(net, part, pes)?;
     let tb_inputs = match tb_input {
         None => None,
@@ -479,19 +513,23 @@ fn generate_cmd(
                 .collect::<Vec<_>>(),
         ),
     };
-    if tb_inputs.as_ref().is_some_and(|v| v.is_empty()) {
-        bail!(
-            "{}: no input rows; the testbench needs at least one",
-            tb_input.unwrap().display()
-        );
+    if let (Some(path), Some(v)) = (tb_input, &tb_inputs) {
+        if v.is_empty() || v.len() > generate::MAX_TB_COUNT {
+            bail!(
+                "{}: {} input rows; the testbench takes 1..={}",
+                path.display(),
+                v.len(),
+                generate::MAX_TB_COUNT
+            );
+        }
     }
     let opts = generate::Options {
-        out_dir: output.to_path_buf(),
         tb_inputs,
         tb_count,
-        force,
     };
-    let m = generate::generate(&model, part, &g, &p, &opts)?;
+    let bundle = generate::generate(&model, part, &g, &p, &opts)?;
+    bundle.write(output, force)?;
+    let m = bundle.manifest;
     let mut out = std::io::stdout().lock();
     print_plan(&mut out, &p)?;
     writeln!(
@@ -505,32 +543,8 @@ fn generate_cmd(
 }
 
 fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<()> {
-    let read = |name: &str| -> Result<serde_json::Value> {
-        let p = dir.join(name);
-        let text = std::fs::read_to_string(&p).with_context(|| {
-            format!(
-                "{}: cannot read (is this a bundle from `bramble generate`?)",
-                p.display()
-            )
-        })?;
-        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", p.display()))
-    };
-    let manifest = read("manifest.json")?;
-    let top = manifest["top"]
-        .as_str()
-        .context("manifest.json: field `top` missing")?;
-    let top =
-        bramble::ident::Ident::new(top).map_err(|m| anyhow::anyhow!("manifest.json: top: {m}"))?;
-    let part = parts::find(
-        manifest["part"]
-            .as_str()
-            .context("manifest.json: field `part` missing")?,
-    )
-    .map_err(anyhow::Error::msg)?;
-    let b = verify::BundleDir {
-        dir: dir.to_path_buf(),
-        top: top.to_string(),
-    };
+    let b = verify::BundleDir::scratch(dir)?;
+    let part = parts::find(&b.manifest.part).map_err(anyhow::Error::msg)?;
     verify::lint(&b)?;
     println!("verilator --lint-only -Wall: clean");
     if icarus {
@@ -542,12 +556,19 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
         println!("Verilator testbench: PASS ({})", cycle_summary(&r.cycles));
     }
     if yosys {
-        let plan = read("plan.json")?;
+        let path = b.dir.join("plan.json");
+        let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)
+            .with_context(|| format!("{}: not valid JSON", dir.join("plan.json").display()))?;
+        let count = |field: &str| -> Result<usize> {
+            plan[field].as_u64().map(|v| v as usize).with_context(|| {
+                format!(
+                    "{}: field `{field}` missing",
+                    dir.join("plan.json").display()
+                )
+            })
+        };
+        let (p18, p36) = (count("bram18")?, count("bram36")?);
         let u = verify::yosys(&b, part.family, true)?;
-        let (p18, p36) = (
-            plan["bram18"].as_u64().unwrap_or(0) as usize,
-            plan["bram36"].as_u64().unwrap_or(0) as usize,
-        );
         println!(
             "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF, logic depth {:?}",
             part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.dsp, u.lut, u.lutram_cells, u.ff, u.logic_depth
@@ -563,36 +584,17 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
     Ok(())
 }
 
-/// The driver sequence over a batch, printed like `infer` (plus cycles).
+/// The driver sequence over a batch, printed like `infer` (plus cycles) or as JSON by the host
+/// library's one run function, so `bramble-host run` prints the same for the same run. `inputs`
+/// were read and checked against the bundle before the device was opened (or built).
 fn run_device(
     mut dev: bramble_host::Device,
-    input: &Path,
+    inputs: &bramble_host::report::Inputs,
     timeout: std::time::Duration,
     json: bool,
+    out: &mut std::fs::File,
 ) -> Result<()> {
-    let rows = bramble_host::npy::read_inputs(input)?;
-    let want = dev.bundle().manifest().input.size;
-    if let Some(r) = rows.first() {
-        if r.len() != want {
-            bail!(
-                "{}: inputs have {} values per row but the bundle expects {want} (input.size)",
-                input.display(),
-                r.len()
-            );
-        }
-    }
-    let batch = dev.run_batch(&rows, timeout)?;
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer(&mut out, &batch).context("writing JSON")?;
-        writeln!(out)?;
-    } else {
-        for i in 0..batch.raw.len() {
-            writeln!(out, "{i}: outputs {:?}", batch.outputs[i])?;
-            writeln!(out, "{i}: raw     {:?}", batch.raw[i])?;
-            writeln!(out, "{i}: cycles  {}", batch.cycles[i])?;
-        }
-    }
+    bramble_host::report::run(&mut dev, inputs, timeout, json, out)?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! The compressed model: what `bramble compress` writes and every later stage reads. A JSON file
 //! (docs/model-format.md) that loads back exactly; its canonical bytes give the network hash.
 
-use crate::desc::Activation;
 use crate::error::{io, Error, Result};
 use crate::ident::Ident;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,14 @@ use std::path::Path;
 pub const MODEL_FORMAT: &str = "bramble-model";
 /// The version written, and the only one read.
 pub const MODEL_VERSION: u32 = 1;
+
+/// Activation applied after saturation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    None,
+    Relu,
+}
 
 /// A fixed-point activation format at one layer boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +201,7 @@ impl Model {
 
     /// Write the model file (via a temporary file and a rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::fsutil::write_atomic(path, &self.canonical_bytes())
+        Ok(crate::fsutil::write_atomic(path, &self.canonical_bytes())?)
     }
 
     /// Read and check a model file.

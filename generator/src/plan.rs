@@ -18,16 +18,7 @@ pub const BLOCK_MIN_BITS: usize = 4096;
 /// Entry FIFO depth per PE (EIE: 8 keeps load imbalance small).
 pub const FIFO_DEPTH: usize = 8;
 
-/// One layer's descriptor word (docs/sparse-format.md).
-#[derive(Debug, Clone, Serialize)]
-pub struct LayerDesc {
-    pub in_size: usize,
-    pub out_size: usize,
-    pub ptr_base: usize,
-    pub bias_base: usize,
-    pub shift: u32,
-    pub relu: bool,
-}
+pub use bramble_abi::regs::layer_desc::LayerDesc;
 
 /// Everything about the engine that depends on the network and N.
 #[derive(Debug, Clone)]
@@ -52,7 +43,6 @@ pub struct Geometry {
     /// Per-bank depth of the input buffer and of the layer output buffers.
     pub in_buf_depth: usize,
     pub act_buf_depth: usize,
-    pub max_cols: usize,
 }
 
 impl Geometry {
@@ -83,12 +73,12 @@ impl Geometry {
                 slices[k].push(s);
             }
             layers.push(LayerDesc {
-                in_size: layer.cols(),
-                out_size: layer.rows(),
-                ptr_base,
-                bias_base,
+                in_size: layer.cols() as u64,
+                out_size: layer.rows() as u64,
+                ptr_base: ptr_base as u64,
+                bias_base: bias_base as u64,
                 shift: model.shift(l),
-                relu: layer.activation == crate::desc::Activation::Relu,
+                relu: layer.activation == crate::model::Activation::Relu,
             });
             ptr_base += (layer.cols() + 1).next_multiple_of(2);
             bias_base += layer.rows().div_ceil(n);
@@ -117,7 +107,6 @@ impl Geometry {
             cb_depth: model.layers.len() << idx_bits,
             in_buf_depth: model.input.size.div_ceil(n),
             act_buf_depth: max_rows.div_ceil(n),
-            max_cols: model.layers.iter().map(|l| l.cols()).max().unwrap(),
         }
     }
 
@@ -197,7 +186,6 @@ pub struct Plan {
     /// RAMB36 tiles used: `bram36 + ceil(bram18 / 2)`.
     pub bram36_tiles: usize,
     pub part_bram36: u32,
-    pub uram: usize,
     pub part_uram: u32,
     pub dsp: usize,
     pub part_dsp: u32,
@@ -263,7 +251,6 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
         bram36,
         bram36_tiles: tiles,
         part_bram36: part.bram36,
-        uram: 0,
         part_uram: part.uram,
         dsp,
         part_dsp: part.dsp,
@@ -279,6 +266,71 @@ pub fn auto_candidates(model: &Model) -> Vec<usize> {
     (1..=cap).rev().collect()
 }
 
+/// The one check that the engine can run `model` at all, whatever the PE count: run by `plan`,
+/// `generate` (both through [`choose`]) and `inspect --part`. A model that passes gets a bundle
+/// that lints; one that fails is refused here, never later.
+pub fn check_target(model: &Model, part: &Part) -> Result<(), String> {
+    let name = &model.name;
+    let refuse = |what: String| {
+        Err(format!(
+            "network `{name}` cannot run on the engine for {}: {what}",
+            part.name
+        ))
+    };
+    if model.layers.is_empty() {
+        return refuse("it has no layers".into());
+    }
+    let max_layers = bramble_abi::regs::geometry::FIELD_MAX as usize;
+    if model.layers.len() > max_layers {
+        return refuse(format!(
+            "{} layers; GEOMETRY[15:8] holds at most {max_layers}",
+            model.layers.len()
+        ));
+    }
+    let max_size = bramble_abi::regs::sizes::MAX;
+    for (what, size) in [
+        ("input.size", model.input.size),
+        ("output size", model.output_size()),
+    ] {
+        if size == 0 || size > max_size {
+            return refuse(format!(
+                "{what} is {size}; the SIZES register holds 1..={max_size}"
+            ));
+        }
+    }
+    let a = model.input.format.bits;
+    for l in &model.layers {
+        if l.rows() == 0 || l.cols() == 0 {
+            return refuse(format!(
+                "layer `{}` is {}x{}; every layer needs at least one row and one column",
+                l.name,
+                l.rows(),
+                l.cols()
+            ));
+        }
+        if l.out.bits != a {
+            return refuse(format!(
+                "layer `{}`: act_bits {} differs from the input's {a}; the engine uses one activation width, so set act_bits once in `defaults`",
+                l.name, l.out.bits
+            ));
+        }
+    }
+    let desc_max = LayerDesc::FIELD_MAX as usize;
+    if let Some(l) = model
+        .layers
+        .iter()
+        .find(|l| l.rows() > desc_max || l.cols() > desc_max)
+    {
+        return refuse(format!(
+            "layer `{}` is {}x{}; a layer descriptor holds sizes up to {desc_max}",
+            l.name,
+            l.rows(),
+            l.cols()
+        ));
+    }
+    Ok(())
+}
+
 /// Plan with a given PE count, or the largest that fits. When nothing fits: an error that says
 /// what is over by how much and what would help.
 pub fn choose(
@@ -286,6 +338,7 @@ pub fn choose(
     part: &'static Part,
     pes: Option<usize>,
 ) -> Result<(Geometry, Plan), String> {
+    check_target(model, part)?;
     let candidates = match pes {
         Some(n) if n == 0 || n > MAX_PES => {
             return Err(format!("--pes {n} is out of range; allowed 1..={MAX_PES}"))
@@ -296,6 +349,12 @@ pub fn choose(
     let mut last = None;
     for n in candidates {
         let g = Geometry::new(model, n);
+        if let Some((field, v, max)) = g.layers.iter().find_map(LayerDesc::overflow) {
+            return Err(format!(
+                "network `{}` with {n} PEs: layer descriptor field {field} = {v} exceeds {max}; the engine cannot address this many entries",
+                model.name
+            ));
+        }
         let p = plan(part, &g);
         if p.fits {
             return Ok((g, p));

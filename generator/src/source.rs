@@ -26,3 +26,17 @@ pub fn load(path: &Path) -> Result<(Model, Vec<Note>)> {
         Ok((Model::load(path)?, Vec::new()))
     }
 }
+
+/// [`load`], plus the files it read (the description and the files it names), so an output can
+/// be checked against every one of them.
+pub fn load_with_inputs(path: &Path) -> Result<(Model, Vec<Note>, Vec<std::path::PathBuf>)> {
+    if is_description(path) {
+        let net = Network::load(path)?;
+        let mut inputs = vec![path.to_path_buf()];
+        inputs.extend(net.files.iter().cloned());
+        let (model, notes) = compress(&net)?;
+        Ok((model, notes, inputs))
+    } else {
+        Ok((Model::load(path)?, Vec::new(), vec![path.to_path_buf()]))
+    }
+}

@@ -35,7 +35,7 @@ pub struct LayerStats {
     pub out_frac_bits: u32,
     pub acc_bits: u32,
     pub shift: u32,
-    pub activation: crate::desc::Activation,
+    pub activation: crate::model::Activation,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,8 +2,8 @@
 //! codebooks, for tests and benchmarks (e.g. EIE's layer shapes). They go straight to a
 //! [`Model`], skipping float weights, so any corner of the integer format can be reached.
 
-use crate::desc::Activation;
 use crate::ident::Ident;
+use crate::model::Activation;
 use crate::model::{Csc, Format, Input, Layer, Model, WeightError, MODEL_FORMAT, MODEL_VERSION};
 
 /// A tiny deterministic generator (xorshift64*); enough for test data.

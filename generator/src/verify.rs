@@ -3,6 +3,8 @@
 //! Used by `bramble verify`, the test suite and the benchmarks.
 
 use crate::parts::Family;
+use bramble_abi::manifest::Manifest;
+use bramble_host::cleanup::TempPath;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,42 +34,76 @@ pub enum VerifyError {
 
 pub type Result<T> = std::result::Result<T, VerifyError>;
 
-/// A generated bundle on disk.
-#[derive(Debug, Clone)]
+/// A checked copy of a bundle in a scratch directory, where the tools run and write their
+/// outputs (`tb.vvp`, `obj_tb/`, Yosys reports). The bundle itself is only read, so it may be
+/// read-only, and its files are checked against the manifest's hashes first. The scratch
+/// directory is removed on drop and on Ctrl-C.
+#[derive(Debug)]
 pub struct BundleDir {
+    /// The scratch directory (a copy of the bundle's listed files).
     pub dir: PathBuf,
-    pub top: String,
+    pub manifest: Manifest,
+    _scratch: TempPath,
 }
 
 impl BundleDir {
+    /// Checks the bundle at `src` (manifest, then every file's SHA-256, no extra files or
+    /// symlinks) and copies its files into a new scratch directory.
+    pub fn scratch(src: &Path) -> std::result::Result<BundleDir, bramble_abi::error::Error> {
+        let manifest = Manifest::load(src)?;
+        manifest.check_files(src)?;
+        let base = std::env::temp_dir();
+        let scratch = TempPath::new(base.join(format!(
+            "bramble-verify-{}-{}",
+            std::process::id(),
+            SCRATCH_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )));
+        let io = |path: &Path, source| bramble_abi::error::Error::Io {
+            action: "copy bundle file to",
+            path: path.to_path_buf(),
+            source,
+        };
+        let _ = std::fs::remove_dir_all(scratch.path());
+        for f in &manifest.files {
+            let to = scratch.path().join(&f.path);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            std::fs::copy(src.join(&f.path), &to).map_err(|e| io(&to, e))?;
+        }
+        Ok(BundleDir {
+            dir: scratch.path().to_path_buf(),
+            manifest,
+            _scratch: scratch,
+        })
+    }
+
     pub fn rtl(&self) -> PathBuf {
         self.dir.join("rtl")
     }
 
-    /// The Verilog files of `rtl/`, sorted.
+    /// The top module's name.
+    pub fn top(&self) -> &str {
+        &self.manifest.top
+    }
+
+    /// The Verilog sources in compile order, as plain names inside `rtl/` (checked by the
+    /// manifest's rules, so no name can be read as an option).
     pub fn rtl_files(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.rtl())
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".v"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+        self.manifest.rtl_files.clone()
     }
 
     fn tb_file(&self) -> String {
-        format!("../tb/{}_tb.v", self.top)
+        format!("../tb/{}_tb.v", self.manifest.top)
     }
 }
 
+static SCRATCH_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn run(mut cmd: Command, tool: &str, what: &str, dir: &Path) -> Result<String> {
-    let out = cmd
-        .current_dir(dir)
-        .output()
-        .map_err(|source| VerifyError::Missing {
+    cmd.current_dir(dir).stdin(std::process::Stdio::null());
+    let out =
+        bramble_host::cleanup::run(&mut cmd, true).map_err(|source| VerifyError::Missing {
             tool: tool.into(),
             source,
         })?;
@@ -95,7 +131,8 @@ fn tail(text: &str, lines: usize) -> String {
 /// `verilator --lint-only -Wall` on the RTL: any warning is a failure.
 pub fn lint(b: &BundleDir) -> Result<()> {
     let mut c = Command::new("verilator");
-    c.args(["--lint-only", "-Wall", "--top-module", &b.top])
+    c.args(["--lint-only", "-Wall", "--top-module", b.top()])
+        .arg(format!("-I{}", b.rtl().display()))
         .args(b.rtl_files());
     let out = run(c, "verilator", "verilator --lint-only -Wall", &b.rtl())?;
     if out.contains("%Warning") || out.contains("%Error") {
@@ -148,7 +185,8 @@ pub fn icarus(b: &BundleDir) -> Result<TbResult> {
     let mut c = Command::new("iverilog");
     c.args(["-g2005", "-o"])
         .arg(&vvp)
-        .args(["-s", &format!("{}_tb", b.top)])
+        .args(["-s", &format!("{}_tb", b.top())])
+        .arg(format!("-I{}", b.rtl().display()))
         .args(b.rtl_files())
         .arg(b.tb_file());
     run(c, "iverilog", "iverilog -g2005", &b.rtl())?;
@@ -172,12 +210,13 @@ pub fn verilator(b: &BundleDir) -> Result<TbResult> {
     ])
     .args([
         "--top-module",
-        &format!("{}_tb", b.top),
+        &format!("{}_tb", b.top()),
         "-o",
         "tbsim",
         "--Mdir",
     ])
     .arg(&obj)
+    .arg(format!("-I{}", b.rtl().display()))
     .args(b.rtl_files())
     .arg(b.tb_file());
     run(c, "verilator", "verilator --binary (testbench)", &b.rtl())?;
@@ -207,25 +246,23 @@ pub struct Utilisation {
 
 /// Synthesise with Yosys for `family` and count cells.
 pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisation> {
+    // The script names no file of the bundle: the sources are positional arguments (read before
+    // the script runs, after `--`), and the reports go to fixed names in the scratch directory.
     let stat = b.dir.join("yosys_stat.txt");
     let ltp = b.dir.join("yosys_ltp.txt");
     let mut script = format!(
-        "read_verilog {}; synth_xilinx -flatten -family {} -top {}; tee -q -o {} stat",
-        b.rtl_files().join(" "),
+        "synth_xilinx -flatten -family {} -top {}; tee -q -o ../yosys_stat.txt stat",
         family.yosys_family(),
-        b.top,
-        stat.display()
+        b.top(),
     );
     if with_ltp {
         // Registers, RAMs and DSPs are deleted after `stat`, so every path ends at one of them
         // (after synth_xilinx, FFs are FDRE cells, which `ltp -noff` would not recognise).
-        script.push_str(&format!(
-            "; delete t:FD* t:RAM* t:DSP48* t:SRL*; tee -q -o {} ltp",
-            ltp.display()
-        ));
+        script.push_str("; delete t:FD* t:RAM* t:DSP48* t:SRL*; tee -q -o ../yosys_ltp.txt ltp");
     }
     let mut c = Command::new("yosys");
-    c.args(["-q", "-p", &script]);
+    // No include path: Yosys finds bramble_defs.vh next to the file that includes it.
+    c.args(["-q", "-p", &script, "--"]).args(b.rtl_files());
     run(c, "yosys", "yosys synth_xilinx", &b.rtl())?;
     let text = std::fs::read_to_string(&stat).unwrap_or_default();
     let count = |pred: &dyn Fn(&str) -> bool| -> usize {

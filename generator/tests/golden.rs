@@ -213,6 +213,7 @@ fn random_case(rng: &mut Rng, idx: usize) -> Case {
     Case {
         net: Network {
             path: format!("random{idx}.yaml").into(),
+            files: vec![],
             name: Ident::new(&format!("random{idx}")).unwrap(),
             input_size,
             input_frac_bits: if use_calib && rng.chance(0.5) {
@@ -229,7 +230,7 @@ fn random_case(rng: &mut Rng, idx: usize) -> Case {
 
 #[test]
 fn golden_matches_reference_on_random_networks() {
-    let mut rng = Rng(2026);
+    let mut rng = Rng::new(2026);
     let (mut compared, mut rejected, mut zero_layers, mut saturated) = (0, 0, 0, 0);
     for idx in 0..300 {
         let case = random_case(&mut rng, idx);
@@ -278,7 +279,7 @@ fn golden_matches_reference_on_random_networks() {
 /// the model file both give the reference's raw outputs, and `outputs` = raw / 2^f_L.
 #[test]
 fn cli_infer_matches_reference() {
-    let mut rng = Rng(77);
+    let mut rng = Rng::new(77);
     let mut done = 0;
     for idx in 0..40 {
         if done == 10 {
@@ -383,6 +384,7 @@ fn edge_networks() {
     };
     let net = Network {
         path: "edge.yaml".into(),
+        files: vec![],
         name: Ident::new("edge").unwrap(),
         input_size: 3,
         input_frac_bits: Some(0),
@@ -434,6 +436,7 @@ fn symmetric_cluster_does_not_zero_weights() {
         let n = w.len();
         let net = Network {
             path: "sym.yaml".into(),
+            files: vec![],
             name: Ident::new("sym").unwrap(),
             input_size: n,
             input_frac_bits: Some(4),

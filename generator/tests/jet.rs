@@ -42,7 +42,7 @@ fn jet_yaml(name: &str, weights: &Path) -> String {
 
 /// Inputs: typical magnitudes, zeros, and values that saturate the 16-bit, 10-frac input.
 fn inputs() -> Vec<Vec<f32>> {
-    let mut rng = Rng(16);
+    let mut rng = Rng::new(16);
     let mut rows: Vec<Vec<f32>> = (0..6)
         .map(|_| (0..16).map(|_| rng.range(-2.0, 2.0) as f32).collect())
         .collect();

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// A network with calibration (formats chosen from data), per-layer overrides and pruning.
 fn calibrated_dir() -> tempfile::TempDir {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut w = |name: &str, shape: &[usize]| {
@@ -34,7 +34,7 @@ fn calibrated_dir() -> tempfile::TempDir {
         w("c/kernel", &[7, 3]),
     ];
     write_npz(&d.join("w.npz"), &ts, false);
-    let mut rng = Rng(8);
+    let mut rng = Rng::new(8);
     let calib: Vec<Vec<f32>> = (0..20)
         .map(|_| (0..6).map(|_| rng.range(-3.0, 3.0) as f32).collect())
         .collect();
@@ -97,12 +97,6 @@ fn cli_description_and_model_agree_tiny() {
 
 #[test]
 fn cli_description_and_model_agree_calibrated() {
-    let dir = calibrated_dir();
-    check_cli_roundtrip(dir.path(), "net.yml");
-}
-
-#[test]
-fn cli_description_and_model_agree_calibrated_including_hash() {
     let dir = calibrated_dir();
     check_cli_roundtrip(dir.path(), "net.yml");
 }
@@ -228,7 +222,7 @@ fn awkward_floats_round_trip_exactly() {
     let d = dir.path();
     bramble_in(d, &["compress", "net.yaml", "-o", "m.json"]).expect_ok("compress");
     let base = Model::load(&d.join("m.json")).unwrap();
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     let mut bad = Vec::new();
     for case in 0..400 {
         let mut m = base.clone();

@@ -23,15 +23,15 @@ fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bundle");
     let opts = Options {
-        out_dir: dir.clone(),
         tb_inputs,
         tb_count: 8,
-        force: false,
     };
-    let m = generate::generate(model, part, &g, &p, &opts).unwrap();
+    let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
+    bundle.write(&dir, false).unwrap();
+
     Bundle {
         _tmp: tmp,
-        b: BundleDir { dir, top: m.top },
+        b: BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}")),
         plan: p,
         family: part.family,
     }

@@ -37,12 +37,11 @@ fn tiny_network_top_manifest_plan() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("tiny");
     let opts = Options {
-        out_dir: dir.clone(),
         tb_inputs: None,
         tb_count: 2,
-        force: false,
     };
-    generate::generate(&m, part, &g, &p, &opts).unwrap();
+    let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
+    bundle.write(&dir, false).unwrap();
     let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
     insta::assert_snapshot!("tiny_top_v", read("rtl/tiny_top.v"));
     insta::assert_snapshot!("tiny_manifest_json", read("manifest.json"));

@@ -11,6 +11,7 @@ use crate::backend::Backend;
 use crate::device::Device;
 use crate::devmem::{DevMemBackend, DevMemConfig};
 use crate::error::{Error, Result};
+use crate::fsutil::OutputError;
 use crate::manifest::Bundle;
 use crate::uio::{UioBackend, UioConfig};
 use crate::xdma::{XdmaBackend, XdmaConfig};
@@ -59,7 +60,8 @@ pub struct BackendArgs {
     #[arg(long, value_parser = parse_u64, value_name = "ADDR")]
     pub base: Option<u64>,
 
-    /// Bytes to map for devmem (default: the bundle's address space).
+    /// devmem: size of the accelerator's range at --base (default: the bundle's address space);
+    /// must cover the bundle's address space, which is all that is mapped.
     #[arg(long, value_parser = parse_u64, value_name = "BYTES")]
     pub size: Option<u64>,
 
@@ -111,8 +113,7 @@ impl BackendArgs {
         let space = bundle.map_or(0x1000, |b| b.address_space());
         Ok(match self.backend {
             BackendKind::Sim => {
-                let bundle = bundle.ok_or_else(|| Error::Backend {
-                    backend: "sim".into(),
+                let bundle = bundle.ok_or_else(|| Error::Usage {
                     detail: "the simulator needs --bundle DIR (it builds the bundle's RTL)".into(),
                 })?;
                 self.open_sim(bundle)?
@@ -122,9 +123,8 @@ impl BackendArgs {
                     (Some(n), _) => n.clone(),
                     (None, Some(b)) => b.manifest().top.clone(),
                     (None, None) => {
-                        return Err(Error::Backend {
-                            backend: "uio".into(),
-                            detail: "--uio-name NAME is required without --bundle".into(),
+                        return Err(Error::Usage {
+                            detail: "--backend uio needs --uio-name NAME without --bundle".into(),
                         })
                     }
                 };
@@ -137,10 +137,9 @@ impl BackendArgs {
                 Box::new(UioBackend::open(&cfg, space)?)
             }
             BackendKind::Devmem => {
-                let base = self.base.ok_or_else(|| Error::Backend {
-                    backend: "devmem".into(),
-                    detail: "--base ADDR is required (the accelerator's physical address from \
-                             the Vivado address editor)"
+                let base = self.base.ok_or_else(|| Error::Usage {
+                    detail: "--backend devmem needs --base ADDR (the accelerator's physical \
+                             address from the Vivado address editor)"
                         .into(),
                 })?;
                 let cfg = DevMemConfig {
@@ -192,26 +191,79 @@ impl BackendArgs {
     }
 }
 
-/// The exit code for an error: 1 other, 2 usage (clap's own), 3 device does not match the
-/// bundle, 4 timeout, 5 device absent / permission denied / mapping too small, 6 bitstream or
-/// fpga_manager, 7 bad bundle or input file. Shared so `bramble run` / `bramble sim` agree.
+/// The exit codes of `bramble-host` and of `bramble run` / `bramble sim` (docs/host.md).
+pub mod exit {
+    /// Any other failure (including an output path refused: same as an input, inside an input,
+    /// or existing without `--force`).
+    pub const OTHER: u8 = 1;
+    /// Bad command line (clap's own code; also a missing option a backend needs).
+    pub const USAGE: u8 = 2;
+    /// The device does not match the bundle.
+    pub const MISMATCH: u8 = 3;
+    /// DONE did not come within `--timeout`.
+    pub const TIMEOUT: u8 = 4;
+    /// Device absent, permission denied, or a mapping smaller than the register map.
+    pub const DEVICE: u8 = 5;
+    /// A bitstream that cannot be used, or fpga_manager failed or timed out.
+    pub const BITSTREAM: u8 = 6;
+    /// A bad bundle (manifest, file integrity) or input file.
+    pub const BAD_INPUT: u8 = 7;
+}
+
+/// The exit code for a host error: the one map, shared so `bramble run` / `bramble sim` and
+/// `bramble-host` agree (see [`exit`]).
 pub fn exit_code(e: &Error) -> u8 {
     match e {
-        Error::Mismatch { .. } => 3,
-        Error::Timeout { .. } => 4,
+        Error::Usage { .. } => exit::USAGE,
+        Error::Mismatch { .. } => exit::MISMATCH,
+        Error::Timeout { .. } => exit::TIMEOUT,
         Error::DeviceAbsent { .. } | Error::PermissionDenied { .. } | Error::MapTooSmall { .. } => {
-            5
+            exit::DEVICE
         }
-        Error::Bitstream { .. } | Error::PartMismatch { .. } | Error::FpgaManagerTimeout { .. } => {
-            6
-        }
-        Error::ManifestParse { .. }
-        | Error::ManifestField { .. }
+        Error::Output(o) => output_exit_code(o),
+        Error::Bitstream { .. }
+        | Error::PartMismatch { .. }
+        | Error::FpgaManagerTimeout { .. }
+        | Error::FpgaManagerFailed { .. } => exit::BITSTREAM,
+        Error::Contract(_)
         | Error::Input { .. }
         | Error::Length { .. }
-        | Error::RawRange { .. } => 7,
-        _ => 1,
+        | Error::NonFinite { .. }
+        | Error::RawRange { .. } => exit::BAD_INPUT,
+        _ => exit::OTHER,
     }
+}
+
+/// A refused output path is [`exit::OTHER`]; a write refused by the file system is
+/// [`exit::DEVICE`] (permission denied), like a device node.
+fn output_exit_code(e: &OutputError) -> u8 {
+    match e {
+        OutputError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            exit::DEVICE
+        }
+        _ => exit::OTHER,
+    }
+}
+
+/// The exit code for an error chain (an `anyhow::Error` derefs to one): the first host error in
+/// the chain decides ([`exit_code`]), as do an output refusal and a bramble-abi contract error (a
+/// bad manifest, bundle file or array: [`exit::BAD_INPUT`]) that reached the binary without a
+/// host error around them; anything else is [`exit::OTHER`].
+pub fn exit_code_of(err: &(dyn std::error::Error + 'static)) -> u8 {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(h) = e.downcast_ref::<Error>() {
+            return exit_code(h);
+        }
+        if let Some(o) = e.downcast_ref::<OutputError>() {
+            return output_exit_code(o);
+        }
+        if e.downcast_ref::<bramble_abi::error::Error>().is_some() {
+            return exit::BAD_INPUT;
+        }
+        cur = e.source();
+    }
+    exit::OTHER
 }
 
 /// Parses `500ms`, `2s`, `100us`, `1.5s`, `10ns`, or a bare number of seconds.
@@ -252,6 +304,161 @@ pub fn parse_u64(s: &str) -> std::result::Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every documented exit code (docs/host.md), including errors that reach a binary inside
+    /// another error (anyhow context, a library error with a source).
+    #[test]
+    fn exit_codes_as_documented() {
+        let p = || PathBuf::from("x");
+        let abi = || bramble_abi::error::Error::BundleFile {
+            dir: p(),
+            file: "rtl/a.v".into(),
+            problem: "modified".into(),
+        };
+        let d = Duration::from_millis(1);
+        let cases: Vec<(Error, u8)> = vec![
+            (
+                Error::Backend {
+                    backend: "b".into(),
+                    detail: "d".into(),
+                },
+                1,
+            ),
+            (Error::Output(OutputError::Exists { out: p() }), exit::OTHER),
+            (Error::Usage { detail: "d".into() }, 2),
+            (
+                Error::Mismatch {
+                    field: "MAGIC",
+                    expected: "1".into(),
+                    found: "0".into(),
+                },
+                3,
+            ),
+            (
+                Error::Timeout {
+                    timeout: d,
+                    elapsed: d,
+                    sim_cycles: None,
+                },
+                4,
+            ),
+            (
+                Error::DeviceAbsent {
+                    what: "w".into(),
+                    path: p(),
+                },
+                5,
+            ),
+            (
+                Error::PermissionDenied {
+                    path: p(),
+                    hint: "h",
+                },
+                5,
+            ),
+            (
+                Error::MapTooSmall {
+                    path: p(),
+                    size: 1,
+                    needed: 2,
+                },
+                5,
+            ),
+            (
+                Error::Output(OutputError::Io {
+                    path: p(),
+                    source: std::io::ErrorKind::PermissionDenied.into(),
+                }),
+                5,
+            ),
+            (
+                Error::Bitstream {
+                    path: p(),
+                    reason: "r".into(),
+                },
+                6,
+            ),
+            (
+                Error::PartMismatch {
+                    path: p(),
+                    expected: "a".into(),
+                    found: "b".into(),
+                    rule: "r",
+                },
+                6,
+            ),
+            (
+                Error::FpgaManagerTimeout {
+                    path: p(),
+                    state: "s".into(),
+                    elapsed: d,
+                    timeout: d,
+                },
+                6,
+            ),
+            (
+                Error::FpgaManagerFailed {
+                    path: p(),
+                    firmware: "f".into(),
+                    state: "write error".into(),
+                },
+                6,
+            ),
+            (Error::Contract(abi()), 7),
+            (
+                Error::Input {
+                    path: p(),
+                    reason: "r".into(),
+                },
+                7,
+            ),
+            (
+                Error::Length {
+                    what: "inputs",
+                    expected: 4,
+                    found: 5,
+                },
+                7,
+            ),
+            (
+                Error::NonFinite {
+                    index: 0,
+                    value: f64::NAN,
+                },
+                7,
+            ),
+            (
+                Error::RawRange {
+                    index: 0,
+                    value: 1 << 20,
+                    bits: 16,
+                },
+                7,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(exit_code(&e), code, "{e:?}");
+            assert_eq!(exit_code_of(&e), code, "{e:?}");
+        }
+
+        // Inside other errors: the first host, output or contract error in the chain decides.
+        #[derive(Debug, thiserror::Error)]
+        #[error("while doing something")]
+        struct Wrap(#[source] Box<dyn std::error::Error + Send + Sync>);
+        let timeout = Error::Timeout {
+            timeout: d,
+            elapsed: d,
+            sim_cycles: Some(9),
+        };
+        assert_eq!(exit_code_of(&Wrap(Box::new(timeout))), 4);
+        assert_eq!(exit_code_of(&Wrap(Box::new(abi()))), 7);
+        assert_eq!(exit_code_of(&abi()), 7);
+        assert_eq!(
+            exit_code_of(&Wrap(Box::new(OutputError::Exists { out: p() }))),
+            1
+        );
+        assert_eq!(exit_code_of(&Wrap(Box::new(std::io::Error::other("x")))), 1);
+    }
 
     #[test]
     fn durations() {

@@ -10,10 +10,11 @@ use serde::Serialize;
 use crate::backend::{check_access, Backend, Event};
 use crate::error::{Error, Result};
 use crate::manifest::{
-    Bundle, Registers, CONTROL_IRQ_ENABLE, CONTROL_START, FORMAT_VERSION, MAGIC, STATUS_BUSY,
-    STATUS_DONE, STATUS_IRQ_PENDING,
+    Bundle, CONTROL_IRQ_ENABLE, CONTROL_START, MAGIC, REGMAP_VERSION, STATUS_BUSY, STATUS_DONE,
+    STATUS_IRQ_PENDING,
 };
-use crate::numeric;
+use bramble_abi::numeric;
+use bramble_abi::regs::{self, geometry, sizes};
 
 /// The identification block as read from a device (docs/register-map.md, 0x000..0x01C).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,43 +29,43 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Reads the identification block through `backend` at the register offsets `r`, checking
-    /// each access against `space` bytes.
-    pub fn read(backend: &mut dyn Backend, r: &Registers, space: u64) -> Result<Identity> {
+    /// Reads the identification block through `backend`, checking each access against `space`
+    /// bytes.
+    pub fn read(backend: &mut dyn Backend, space: u64) -> Result<Identity> {
         let mut rd = |off: u64| -> Result<u32> {
             check_access(off, 1, space)?;
             backend.read32(off)
         };
         Ok(Identity {
-            magic: rd(r.magic)?,
-            version: rd(r.version)?,
-            hash: rd(r.hash_lo)? as u64 | ((rd(r.hash_hi)? as u64) << 32),
-            geometry: rd(r.geometry)?,
-            sizes: rd(r.sizes)?,
-            in_base: rd(r.in_base)?,
-            out_base: rd(r.out_base)?,
+            magic: rd(regs::MAGIC_REG.offset)?,
+            version: rd(regs::VERSION.offset)?,
+            hash: rd(regs::HASH_LO.offset)? as u64 | ((rd(regs::HASH_HI.offset)? as u64) << 32),
+            geometry: rd(regs::GEOMETRY.offset)?,
+            sizes: rd(regs::SIZES.offset)?,
+            in_base: rd(regs::IN_BASE.offset)?,
+            out_base: rd(regs::OUT_BASE.offset)?,
         })
     }
 
     /// PEs (`GEOMETRY[7:0]`).
     pub fn pes(&self) -> u32 {
-        self.geometry & 0xFF
+        geometry::unpack(self.geometry).0
     }
     /// Layers (`GEOMETRY[15:8]`).
     pub fn layers(&self) -> u32 {
-        (self.geometry >> 8) & 0xFF
+        geometry::unpack(self.geometry).1
     }
     /// Activation bits (`GEOMETRY[23:16]`).
     pub fn act_bits(&self) -> u32 {
-        (self.geometry >> 16) & 0xFF
+        geometry::unpack(self.geometry).2
     }
     /// Input size (`SIZES[15:0]`).
     pub fn in_size(&self) -> u32 {
-        self.sizes & 0xFFFF
+        sizes::unpack(self.sizes).0 as u32
     }
     /// Output size (`SIZES[31:16]`).
     pub fn out_size(&self) -> u32 {
-        self.sizes >> 16
+        sizes::unpack(self.sizes).1 as u32
     }
 
     /// Compares every field with the bundle; the first difference is the error, naming the field
@@ -77,7 +78,7 @@ impl Identity {
         type Check = (&'static str, u64, u64, fn(u64) -> String);
         let checks: [Check; 11] = [
             ("MAGIC", MAGIC as u64, self.magic as u64, hex),
-            ("VERSION", FORMAT_VERSION as u64, self.version as u64, |v| {
+            ("VERSION", REGMAP_VERSION as u64, self.version as u64, |v| {
                 v.to_string()
             }),
             (
@@ -114,8 +115,8 @@ impl Identity {
                 self.out_size() as u64,
                 |v| v.to_string(),
             ),
-            ("IN_BASE", m.in_base, self.in_base as u64, hex),
-            ("OUT_BASE", m.out_base, self.out_base as u64, hex),
+            ("IN_BASE", m.in_base(), self.in_base as u64, hex),
+            ("OUT_BASE", m.out_base(), self.out_base as u64, hex),
         ];
         for (field, expected, found, show) in checks {
             if expected != found {
@@ -238,11 +239,7 @@ impl Device {
                 needed: bundle.address_space(),
             });
         }
-        let identity = Identity::read(
-            backend.as_mut(),
-            &bundle.manifest().registers,
-            bundle.address_space(),
-        )?;
+        let identity = Identity::read(backend.as_mut(), bundle.address_space())?;
         identity.check(&bundle)?;
         Ok(Device {
             bundle,
@@ -286,7 +283,7 @@ impl Device {
 
     /// STATUS.
     pub fn status(&mut self) -> Result<u32> {
-        let off = self.bundle.manifest().registers.status;
+        let off = regs::STATUS.offset;
         let status = self.read_register(off)?;
         // Bits above IRQ_PENDING are reserved and read 0; all ones is a dead bus.
         if status & !0x7 != 0 {
@@ -302,14 +299,14 @@ impl Device {
 
     /// CYCLES of the last run (CYCLES_HI:CYCLES_LO, re-read if the high word changed).
     pub fn cycles(&mut self) -> Result<u64> {
-        let r = self.bundle.manifest().registers;
+        let (hi_off, lo_off) = (regs::CYCLES_HI.offset, regs::CYCLES_LO.offset);
         // CYCLES only changes at the end of a run, so one retry settles a torn read; never loop.
-        let mut hi = self.read_register(r.cycles_hi)?;
-        let mut lo = self.read_register(r.cycles_lo)?;
-        let hi2 = self.read_register(r.cycles_hi)?;
+        let mut hi = self.read_register(hi_off)?;
+        let mut lo = self.read_register(lo_off)?;
+        let hi2 = self.read_register(hi_off)?;
         if hi2 != hi {
             hi = hi2;
-            lo = self.read_register(r.cycles_lo)?;
+            lo = self.read_register(lo_off)?;
         }
         Ok(((hi as u64) << 32) | lo as u64)
     }
@@ -333,7 +330,7 @@ impl Device {
             }
             words.push(value as u32);
         }
-        let base = m.in_base;
+        let base = m.in_base();
         check_access(base, words.len(), self.bundle.address_space())?;
         self.backend.write_words(base, &words)
     }
@@ -355,6 +352,12 @@ impl Device {
                 found: x.len(),
             });
         }
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                index,
+                value: x[index],
+            });
+        }
         Ok(x.iter()
             .map(|&v| numeric::quantize(v, m.input.frac_bits, m.act_bits))
             .collect())
@@ -363,7 +366,7 @@ impl Device {
     /// Reads the raw output integers (valid once DONE).
     pub fn read_outputs_raw(&mut self) -> Result<Vec<i64>> {
         let m = self.bundle.manifest();
-        let (base, n, bits) = (m.out_base, m.output.size, m.act_bits);
+        let (base, n, bits) = (m.out_base(), m.output.size, m.act_bits);
         check_access(base, n, self.bundle.address_space())?;
         let mut words = vec![0u32; n];
         self.backend.read_words(base, &mut words)?;
@@ -386,14 +389,13 @@ impl Device {
     /// Writes CONTROL.START (with IRQ_ENABLE when the backend can wait on the interrupt).
     pub fn start(&mut self) -> Result<Run<'_>> {
         self.ensure_idle()?;
-        let r = self.bundle.manifest().registers;
         let irq = self.backend.has_interrupt();
         if irq {
             // Clear a pending interrupt of an earlier run so it cannot wake this wait.
-            self.write_register(r.status, STATUS_IRQ_PENDING)?;
+            self.write_register(regs::STATUS.offset, STATUS_IRQ_PENDING)?;
         }
         let control = CONTROL_START | if irq { CONTROL_IRQ_ENABLE } else { 0 };
-        self.write_register(r.control, control)?;
+        self.write_register(regs::CONTROL.offset, control)?;
         Ok(Run { device: self, irq })
     }
 
@@ -465,8 +467,8 @@ impl Run<'_> {
             let status = self.device.status()?;
             if status & STATUS_DONE != 0 {
                 if self.irq {
-                    let off = self.device.bundle.manifest().registers.status;
-                    self.device.write_register(off, STATUS_IRQ_PENDING)?;
+                    self.device
+                        .write_register(regs::STATUS.offset, STATUS_IRQ_PENDING)?;
                 }
                 let cycles = self.device.cycles()?;
                 return Ok(Completion {

@@ -19,21 +19,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The manifest is not valid JSON or does not have the documented shape.
-    #[error("invalid manifest {path}: {source}", path = path.display())]
-    ManifestParse {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
+    /// A bundle (manifest or files) or an input file breaks the contract of bramble-abi: an invalid
+    /// manifest, a missing, modified or extra bundle file, an unreadable array.
+    #[error(transparent)]
+    Contract(#[from] bramble_abi::error::Error),
 
-    /// The manifest parsed but a field breaks a rule of docs/bundle.md or docs/register-map.md.
-    #[error("invalid manifest {path}: field `{field}`: {reason}", path = path.display())]
-    ManifestField {
-        path: PathBuf,
-        field: String,
-        reason: String,
-    },
+    /// An output file that would overwrite an input or an existing file.
+    #[error(transparent)]
+    Output(#[from] crate::fsutil::OutputError),
+
+    /// A command-line combination that cannot work (an option a backend needs is missing).
+    #[error("{detail}")]
+    Usage { detail: String },
 
     /// A register access whose byte offset is not word aligned.
     #[error("register access at offset {offset:#x}: offset must be a multiple of 4")]
@@ -64,6 +61,10 @@ pub enum Error {
         expected: usize,
         found: usize,
     },
+
+    /// An input value that is NaN or infinite (the hardware has neither).
+    #[error("input value {index} is {value}: inputs must be finite")]
+    NonFinite { index: usize, value: f64 },
 
     /// A raw input that does not fit the signed `act_bits` range.
     #[error("raw input {index} = {value} does not fit in {bits}-bit signed ({min}..={max})",
@@ -126,6 +127,33 @@ pub enum Error {
         state: String,
         elapsed: Duration,
         timeout: Duration,
+    },
+
+    /// fpga_manager reported an error state while loading: the load failed (wrong or corrupt
+    /// image for this device, a `.bin` the kernel could not find in its firmware path).
+    #[error("fpga_manager {path}: loading {firmware} failed: state is `{state}`", path = path.display())]
+    FpgaManagerFailed {
+        path: PathBuf,
+        firmware: String,
+        state: String,
+    },
+
+    /// A bus address computed from a configured base and an offset does not fit: the base is
+    /// wrong (checked, never wrapped to a small address).
+    #[error("{what}: base {base:#x} + offset {offset:#x} exceeds the largest address {limit:#x}")]
+    AddressOverflow {
+        what: &'static str,
+        base: u64,
+        offset: u64,
+        limit: u64,
+    },
+
+    /// Standard output could not be set aside for the program's own output (see
+    /// [`crate::report::claim_stdout`]).
+    #[error("cannot set aside standard output (fd 1) for the results")]
+    Stdout {
+        #[source]
+        source: std::io::Error,
     },
 
     /// An input file (.npy) that cannot be used.

@@ -7,10 +7,11 @@ use std::time::Duration;
 use crate::backend::{check_access, Backend, Event};
 use crate::error::Result;
 use crate::manifest::{
-    Bundle, Registers, CONTROL_IRQ_ENABLE, CONTROL_START, MAGIC, STATUS_BUSY, STATUS_DONE,
+    Bundle, CONTROL_IRQ_ENABLE, CONTROL_START, MAGIC, REGMAP_VERSION, STATUS_BUSY, STATUS_DONE,
     STATUS_IRQ_PENDING,
 };
-use crate::numeric::sign_extend;
+use bramble_abi::numeric::sign_extend;
+use bramble_abi::regs;
 
 /// The "network" of a fake accelerator: raw inputs to raw outputs.
 pub type FakeNetwork = Box<dyn Fn(&[i64]) -> Vec<i64> + Send>;
@@ -29,7 +30,6 @@ pub struct FakeAccelerator {
     /// Cycles reported per run.
     pub run_cycles: u64,
     act_bits: u32,
-    regs: Registers,
     network: FakeNetwork,
     inputs: Vec<u32>,
     outputs: Vec<u32>,
@@ -48,15 +48,14 @@ impl FakeAccelerator {
         let m = bundle.manifest();
         FakeAccelerator {
             magic: MAGIC,
-            version: m.version,
+            version: REGMAP_VERSION,
             hash: bundle.network_hash(),
-            geometry: bundle.expected_geometry(),
-            sizes: bundle.expected_sizes(),
-            window: m.window_bytes,
+            geometry: m.geometry(),
+            sizes: m.sizes(),
+            window: m.window_bytes(),
             latency: Some(3),
             run_cycles: 17,
             act_bits: m.act_bits,
-            regs: m.registers,
             network,
             inputs: vec![0; m.input.size],
             outputs: vec![0; m.output.size],
@@ -101,19 +100,18 @@ impl Backend for FakeAccelerator {
     fn read32(&mut self, offset: u64) -> Result<u32> {
         check_access(offset, 1, self.size())?;
         let w = self.window;
-        let r = self.regs;
         let idx = ((offset % w) / 4) as usize;
         Ok(match offset / w {
-            0 if offset == r.magic => self.magic,
-            0 if offset == r.version => self.version,
-            0 if offset == r.hash_lo => self.hash as u32,
-            0 if offset == r.hash_hi => (self.hash >> 32) as u32,
-            0 if offset == r.geometry => self.geometry,
-            0 if offset == r.sizes => self.sizes,
-            0 if offset == r.in_base => w as u32,
-            0 if offset == r.out_base => 2 * w as u32,
-            0 if offset == r.control => self.irq_enable as u32 * CONTROL_IRQ_ENABLE,
-            0 if offset == r.status => {
+            0 if offset == regs::MAGIC_REG.offset => self.magic,
+            0 if offset == regs::VERSION.offset => self.version,
+            0 if offset == regs::HASH_LO.offset => self.hash as u32,
+            0 if offset == regs::HASH_HI.offset => (self.hash >> 32) as u32,
+            0 if offset == regs::GEOMETRY.offset => self.geometry,
+            0 if offset == regs::SIZES.offset => self.sizes,
+            0 if offset == regs::IN_BASE.offset => w as u32,
+            0 if offset == regs::OUT_BASE.offset => 2 * w as u32,
+            0 if offset == regs::CONTROL.offset => self.irq_enable as u32 * CONTROL_IRQ_ENABLE,
+            0 if offset == regs::STATUS.offset => {
                 // Time passes when the host looks: each STATUS read is one step of the run.
                 if let Some(left) = self.busy_left {
                     if left == 0 {
@@ -124,8 +122,8 @@ impl Backend for FakeAccelerator {
                 }
                 self.status()
             }
-            0 if offset == r.cycles_lo => self.cycles as u32,
-            0 if offset == r.cycles_hi => (self.cycles >> 32) as u32,
+            0 if offset == regs::CYCLES_LO.offset => self.cycles as u32,
+            0 if offset == regs::CYCLES_HI.offset => (self.cycles >> 32) as u32,
             1 => self.inputs.get(idx).copied().unwrap_or(0),
             2 => self.outputs.get(idx).copied().unwrap_or(0),
             _ => 0,
@@ -135,10 +133,9 @@ impl Backend for FakeAccelerator {
     fn write32(&mut self, offset: u64, value: u32) -> Result<()> {
         check_access(offset, 1, self.size())?;
         let w = self.window;
-        let r = self.regs;
         let idx = ((offset % w) / 4) as usize;
         match offset / w {
-            0 if offset == r.control => {
+            0 if offset == regs::CONTROL.offset => {
                 self.irq_enable = value & CONTROL_IRQ_ENABLE != 0;
                 if value & CONTROL_START != 0 && self.busy_left.is_none() {
                     self.starts += 1;
@@ -146,7 +143,7 @@ impl Backend for FakeAccelerator {
                     self.busy_left = Some(self.latency.unwrap_or(u32::MAX));
                 }
             }
-            0 if offset == r.status => {
+            0 if offset == regs::STATUS.offset => {
                 if value & STATUS_DONE != 0 {
                     self.done = false;
                 }

@@ -19,17 +19,19 @@
 
 pub mod backend;
 pub mod bitstream;
+pub mod cleanup;
 pub mod cli;
 pub mod device;
 pub mod devmem;
 pub mod error;
 pub mod fake;
 pub mod fpga_manager;
+pub mod fsutil;
 pub mod manifest;
 #[allow(unsafe_code)]
 pub mod mmio;
-pub mod npy;
-pub mod numeric;
+pub mod report;
+
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod uio;
@@ -38,4 +40,5 @@ pub mod xdma;
 pub use backend::{Backend, Event};
 pub use device::{Batch, Completion, Device, Identity, Output, Run};
 pub use error::{Error, Result};
+
 pub use manifest::{Bundle, Manifest};

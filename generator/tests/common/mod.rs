@@ -237,39 +237,9 @@ pub fn dir_names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// splitmix64: a small deterministic RNG so the tests need no seed handling.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform in [lo, hi).
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    /// Uniform integer in lo..=hi.
-    pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
-    }
-    pub fn usize(&mut self, lo: usize, hi: usize) -> usize {
-        self.int(lo as i64, hi as i64) as usize
-    }
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    pub fn pick<'a, X>(&mut self, xs: &'a [X]) -> &'a X {
-        &xs[self.usize(0, xs.len() - 1)]
-    }
-}
+/// The project's one deterministic generator.
+#[allow(unused_imports)]
+pub use bramble_abi::rng::Rng;
 
 /// The small network most error tests start from: 3 -> 4 (relu) -> 2, PyTorch layout, in
 /// `w.npz` next to `net.yaml`. Extra tensors: `bad.weight` (2x5, does not chain).
@@ -310,4 +280,87 @@ pub fn tiny_dir(yaml: &str) -> tempfile::TempDir {
     write_npz(&dir.path().join("w.npz"), &tiny_tensors(), true);
     std::fs::write(dir.path().join("net.yaml"), yaml).unwrap();
     dir
+}
+
+/// A version 1.0 `.npy` with any `descr`, either order, and the shape written as given (so a test
+/// can write a shape that overflows, such as `(1099511627776, 1099511627776)`).
+pub fn npy_raw(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
+    let order = if fortran { "True" } else { "False" };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The column-major (Fortran) order of a row-major `rows x cols` matrix.
+pub fn to_fortran<X: Copy>(rows: usize, cols: usize, data: &[X]) -> Vec<X> {
+    assert_eq!(rows * cols, data.len());
+    (0..cols)
+        .flat_map(|c| (0..rows).map(move |r| data[r * cols + c]))
+        .collect()
+}
+
+/// The IEEE binary16 bits of `x`, which must be a normal f16 value or zero and exact in f16.
+pub fn f16_bits(x: f32) -> u16 {
+    if x == 0.0 {
+        return if x.is_sign_negative() { 0x8000 } else { 0 };
+    }
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
+    assert!((1..31).contains(&exp), "{x} is not a normal f16");
+    assert_eq!(b & 0x1fff, 0, "{x} is not exact in f16");
+    sign | ((exp as u16) << 10) | ((b >> 13) & 0x3ff) as u16
+}
+
+/// The bfloat16 bits of `x`, which must be exact in bfloat16.
+pub fn bf16_bits(x: f32) -> u16 {
+    assert_eq!(x.to_bits() & 0xffff, 0, "{x} is not exact in bf16");
+    (x.to_bits() >> 16) as u16
+}
+
+/// Write a `.npz` of ready-made `.npy` members (`name` without `.npy`, bytes).
+pub fn write_npz_raw(path: &Path, members: &[(&str, Vec<u8>)], deflate: bool) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let opts = zip::write::FileOptions::default().compression_method(method);
+    for (name, bytes) in members {
+        zip.start_file(format!("{name}.npy"), opts).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Write a `.safetensors` of (name, dtype as in the header, e.g. `BF16`, shape, raw bytes).
+pub fn write_safetensors_raw(path: &Path, tensors: &[(&str, &str, Vec<usize>, Vec<u8>)]) {
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (name, dtype, shape, bytes) in tensors {
+        header.insert(
+            name.to_string(),
+            serde_json::json!({
+                "dtype": dtype,
+                "shape": shape,
+                "data_offsets": [data.len(), data.len() + bytes.len()],
+            }),
+        );
+        data.extend_from_slice(bytes);
+    }
+    let h = serde_json::to_vec(&header).unwrap();
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&h);
+    out.extend_from_slice(&data);
+    std::fs::write(path, out).unwrap();
 }

@@ -3,9 +3,13 @@
 //! The key hashes everything that goes into the `.so`: the harness source, the Verilog files,
 //! the top name, `verilator --version`, the flags, and the trace switch. Memory images (`.mem`)
 //! are not in it: they are read by $readmemh at model construction, not compiled in.
+//!
+//! Verilator runs inside the cache entry's build directory, so every path it is given (sources,
+//! the include directory, the harness, `--Mdir`) is absolute; a bundle or cache named by a
+//! relative path works from any working directory.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -133,7 +137,21 @@ pub fn rtl_sources(bundle: &Bundle) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `p` made absolute against the working directory (without touching the file system).
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| Error::io("make absolute", p, e))
+}
+
+/// Words of Verilator's runtime buffer for turning a register into a file name: enough for the
+/// memory primitives' path register (`BRAMBLE_MEM_PATH_BYTES`, hw/bramble_ram_sdp.v). The
+/// default, 64 words (256 bytes), is overrun by a longer `+bramble_mem_dir` path.
+const VL_STRING_WORDS: usize = bramble_abi::verilog::MEM_PATH_BYTES / 4;
+
 fn flags(bundle: &Bundle, traced: bool) -> Vec<String> {
+    let cflags = format!(
+        "-fPIC -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL \
+         -DVL_VALUE_STRING_MAX_WORDS={VL_STRING_WORDS}"
+    );
     let mut f: Vec<String> = [
         "--cc",
         "--exe",
@@ -147,8 +165,10 @@ fn flags(bundle: &Bundle, traced: bool) -> Vec<String> {
         "Vbramble",
         "--top-module",
         &bundle.manifest().top,
+        // Memory images come from +bramble_mem_dir (hw/bramble_ram_sdp.v).
+        "+define+BRAMBLE_MEM_DIR_PLUSARG",
         "-CFLAGS",
-        "-fPIC -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL",
+        &cflags,
         "-LDFLAGS",
         "-shared",
         "-o",
@@ -169,7 +189,11 @@ static BUILD_SEQ: AtomicU64 = AtomicU64::new(0);
 pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
     let traced = opts.trace.is_some();
     let version = verilator_version(opts)?;
-    let sources = rtl_sources(bundle)?;
+    let sources = rtl_sources(bundle)?
+        .iter()
+        .map(|s| absolute(s))
+        .collect::<Result<Vec<_>>>()?;
+    let include_dir = absolute(&bundle.rtl_dir())?;
     let flags = flags(bundle, traced);
 
     let mut h = Sha256::new();
@@ -198,7 +222,7 @@ pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
         .map(|b| format!("{b:02x}"))
         .collect();
 
-    let cache = cache_dir(opts);
+    let cache = absolute(&cache_dir(opts))?;
     let entry = cache.join(&key);
     let lib = entry.join(LIBRARY_NAME);
     if lib.is_file() {
@@ -212,11 +236,14 @@ pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
 
     // Build in a private directory, then rename it into place: concurrent builders of the same
     // key (threads or processes) never see a half-written library.
-    let tmp = cache.join(format!(
+    // Removed on drop and on Ctrl-C (crate::cleanup); by then it has been renamed into place or
+    // kept as `.failed` when the build succeeded or failed.
+    let tmp_guard = crate::cleanup::TempPath::new(cache.join(format!(
         "{key}.tmp.{}.{}",
         std::process::id(),
         BUILD_SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
+    )));
+    let tmp = tmp_guard.path().to_path_buf();
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io("create build directory", &tmp, e))?;
     let harness = tmp.join("bramble_harness.cpp");
@@ -236,8 +263,8 @@ pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
         .arg("-j")
         .arg(jobs.to_string())
         .arg("--Mdir")
-        .arg("obj")
-        .arg(format!("-I{}", bundle.rtl_dir().display()))
+        .arg(tmp.join("obj"))
+        .arg(format!("-I{}", include_dir.display()))
         .arg(&harness)
         .args(&sources)
         .stdin(Stdio::null())
@@ -253,7 +280,8 @@ pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     });
-    let status = cmd.status();
+    // In its own process group: on Ctrl-C the whole build (make, g++) is stopped.
+    let status = crate::cleanup::run(&mut cmd, false).map(|o| o.status);
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }

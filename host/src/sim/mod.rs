@@ -2,16 +2,15 @@
 //! into a shared library (cached by content hash, see [`build()`]), loaded with libloading, and
 //! driven cycle by cycle over AXI4-Lite exactly as a bus master would.
 //!
-//! Working directory: $readmemh resolves relative paths against the process working directory at
-//! the model's first evaluation, which happens while the model is created. [`SimBackend::new`]
-//! therefore changes the process working directory to the bundle's `rtl/` for that call only,
-//! under a process-wide lock, and restores it. Do not rely on the working directory in other
-//! threads while a simulator is being created.
+//! Memory images: the model reads them with $readmemh while it is created. [`SimBackend::new`]
+//! passes the bundle's `rtl/` directory, made absolute, to the model as the plusarg
+//! `+bramble_mem_dir=<dir>`, and the memory primitives read `<dir>/<image>` (see
+//! hw/bramble_ram_sdp.v). The process working directory is never read or changed, so models can
+//! be created from any thread and bundles given by relative paths work from anywhere.
 
 pub mod build;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use build::{build, cache_dir, SimLibrary, SimOptions};
@@ -21,6 +20,7 @@ use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::manifest::Bundle;
 use crate::mmio::harness::{Access, Harness};
+use bramble_abi::verilog::MAX_MEM_DIR_BYTES;
 
 /// Cycles a single AXI access may take before it is reported as stalled.
 pub const ACCESS_BUDGET_CYCLES: u64 = 10_000;
@@ -30,8 +30,6 @@ const STEP_CHUNK: u64 = 4096;
 const EVENT_CYCLE_BUDGET: u64 = 1 << 16;
 /// Reset length after construction.
 const RESET_CYCLES: u32 = 10;
-
-static CWD_LOCK: Mutex<()> = Mutex::new(());
 
 /// A simulated accelerator.
 pub struct SimBackend {
@@ -43,38 +41,31 @@ pub struct SimBackend {
 impl SimBackend {
     /// Creates a model from `lib` for `bundle` (trace to `trace` if given), and resets it.
     pub fn new(lib: &SimLibrary, bundle: &Bundle, trace: Option<&Path>) -> Result<SimBackend> {
-        if bundle.manifest().addr_bits > 32 {
+        if bundle.manifest().addr_bits() > 32 {
             return Err(Error::SimLoad {
                 path: lib.path.clone(),
                 detail: format!(
                     "addr_bits {} > 32 is not supported by the harness",
-                    bundle.manifest().addr_bits
+                    bundle.manifest().addr_bits()
                 ),
             });
         }
-        // Absolute before the directory changes.
-        let trace_abs = match trace {
-            Some(t) if t.is_relative() => Some(
-                std::env::current_dir()
-                    .map_err(|e| Error::io("read the working directory", ".", e))?
-                    .join(t),
-            ),
-            Some(t) => Some(t.to_path_buf()),
-            None => None,
-        };
         let rtl = bundle.rtl_dir();
-        let mut harness = {
-            let _guard = CWD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-            let old = std::env::current_dir()
-                .map_err(|e| Error::io("read the working directory", ".", e))?;
-            std::env::set_current_dir(&rtl)
-                .map_err(|e| Error::io("change directory to", &rtl, e))?;
-            let h = Harness::load(&lib.path, trace_abs.as_deref());
-            let back = std::env::set_current_dir(&old);
-            let h = h?;
-            back.map_err(|e| Error::io("change directory back to", &old, e))?;
-            h
-        };
+        let mem_dir = std::fs::canonicalize(&rtl)
+            .map_err(|e| Error::io("resolve the memory image directory", &rtl, e))?;
+        let len = mem_dir.as_os_str().len();
+        if len > MAX_MEM_DIR_BYTES {
+            return Err(Error::SimLoad {
+                path: lib.path.clone(),
+                detail: format!(
+                    "the bundle's rtl/ directory {} is {len} bytes long; the simulation reads \
+                     memory images from a path of at most {MAX_MEM_DIR_BYTES} bytes (move the \
+                     bundle to a shorter path)",
+                    mem_dir.display()
+                ),
+            });
+        }
+        let mut harness = Harness::load(&lib.path, &mem_dir, trace)?;
         if harness.finished() {
             return Err(Error::SimLoad {
                 path: lib.path.clone(),

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bramble_host::manifest::{Layer, Manifest, Port, Registers, MAGIC};
+use bramble_abi::manifest::{sha256_hex, FileEntry};
+use bramble_host::manifest::{Layer, Manifest, Port, MAGIC};
 use bramble_host::Bundle;
 
 pub const HASH: &str = "9f86d081884c7d65";
@@ -26,26 +27,35 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The manifest of the stand-in device (`top` selects normal or stalling variant).
+const FIXTURE_FILES: [&str; 4] = [
+    "standin_top.v",
+    "standin_stall_top.v",
+    "standin_finish_top.v",
+    "standin_bias.mem",
+];
+
+/// The manifest of the stand-in device (`top` selects normal or stalling variant), listing the
+/// fixture files with their hashes as `generate` would.
 pub fn standin_manifest(top: &str) -> Manifest {
     Manifest {
-        format: "bramble-bundle".into(),
-        format_version: 1,
+        format: bramble_abi::manifest::FORMAT.into(),
+        format_version: bramble_abi::manifest::FORMAT_VERSION,
         name: "standin".into(),
         top: top.into(),
         part: "xc7z020".into(),
         family: "7series".into(),
         pes: 2,
         network_hash: HASH.into(),
-        magic: MAGIC,
-        version: 1,
+        regmap_version: bramble_abi::regs::REGMAP_VERSION,
         act_bits: 16,
         input: Port {
             size: 4,
+            bits: 16,
             frac_bits: 8,
         },
         output: Port {
             size: 3,
+            bits: 16,
             frac_bits: 8,
         },
         layers: vec![Layer {
@@ -55,17 +65,21 @@ pub fn standin_manifest(top: &str) -> Manifest {
             relu: false,
             in_frac: 8,
             out_frac: 8,
+            nonzeros: 3,
         }],
-        registers: Registers::STANDARD,
-        window_bytes: 0x1000,
-        in_base: 0x1000,
-        out_base: 0x2000,
-        addr_bits: 14,
         rtl_files: match top {
             "standin_stall_top" => vec!["standin_stall_top.v".into(), "standin_top.v".into()],
             "standin_finish_top" => vec!["standin_finish_top.v".into(), "standin_top.v".into()],
-            _ => vec!["standin_top.v".into(), "standin_bias.mem".into()],
+            _ => vec!["standin_top.v".into()],
         },
+        memory_images: vec!["standin_bias.mem".into()],
+        files: FIXTURE_FILES
+            .iter()
+            .map(|f| FileEntry {
+                path: format!("rtl/{f}"),
+                sha256: sha256_hex(&std::fs::read(fixtures().join(f)).unwrap()),
+            })
+            .collect(),
     }
 }
 
@@ -73,20 +87,11 @@ pub fn standin_manifest(top: &str) -> Manifest {
 pub fn write_bundle(dir: &Path, manifest: &Manifest) -> Bundle {
     let rtl = dir.join("rtl");
     std::fs::create_dir_all(&rtl).unwrap();
-    for f in [
-        "standin_top.v",
-        "standin_stall_top.v",
-        "standin_finish_top.v",
-        "standin_bias.mem",
-    ] {
+    for f in FIXTURE_FILES {
         std::fs::copy(fixtures().join(f), rtl.join(f)).unwrap();
     }
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string_pretty(manifest).unwrap(),
-    )
-    .unwrap();
-    Bundle::load(dir).unwrap()
+    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
+    Bundle::load_checked(dir).unwrap()
 }
 
 /// The stand-in's function on raw inputs.

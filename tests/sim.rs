@@ -1,5 +1,7 @@
-//! The Verilator backend against the golden model: `bramble sim` drives the generated RTL only
-//! through AXI4-Lite transactions, and its raw outputs must equal `bramble infer`'s bit for bit.
+//! End to end across the crates: a network (the jet descriptions from shared/benchmarks, or a
+//! synthetic model) -> compressed model -> plan -> bundle (generator) -> checked bundle ->
+//! Verilator simulation -> `Device` (host). The simulated RTL, driven only through AXI4-Lite
+//! transactions, must equal the golden model bit for bit.
 
 use bramble::generate::{self, Options};
 use bramble::golden;
@@ -15,12 +17,11 @@ fn bundle(model: &Model, part: &str, pes: usize, dir: &Path) -> PathBuf {
     let (g, p) = plan::choose(model, part, Some(pes)).unwrap();
     let out = dir.join("bundle");
     let opts = Options {
-        out_dir: out.clone(),
         tb_inputs: None,
         tb_count: 1,
-        force: false,
     };
-    generate::generate(model, part, &g, &p, &opts).unwrap();
+    let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
+    bundle.write(&out, false).unwrap();
     out
 }
 
@@ -30,7 +31,7 @@ fn cache() -> PathBuf {
 }
 
 fn open(dir: &Path) -> bramble_host::Device {
-    let b = bramble_host::Bundle::load(dir).unwrap();
+    let b = bramble_host::Bundle::load_checked(dir).unwrap();
     let opts = bramble_host::sim::SimOptions {
         cache_dir: Some(cache()),
         ..Default::default()
