@@ -12,9 +12,14 @@
 // with win_ack_i. Window 3, unmapped registers, writes to window 2 and writes whose WSTRB is not
 // all ones are answered OKAY and change nothing (unmapped reads return 0). Responses are always
 // OKAY.
+//
+// Offsets, bit positions, field layouts and the MAGIC/VERSION values come from bramble_defs.vh
+// (generated from bramble-abi, the host's source of the same numbers).
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
+
+`include "bramble_defs.vh"
 
 module bramble_axil_slave #(
   parameter integer AddrBits  = 14,
@@ -23,8 +28,6 @@ module bramble_axil_slave #(
   parameter integer ActBits   = 16,
   parameter integer InSize    = 1,
   parameter integer OutSize   = 1,
-  parameter [31:0]  Magic     = 32'h424D5242,
-  parameter [31:0]  Version   = 32'd1,
   parameter [31:0]  HashLo    = 32'h00000000,
   parameter [31:0]  HashHi    = 32'h00000000
 ) (
@@ -72,12 +75,20 @@ module bramble_axil_slave #(
   // Window size in bytes is 2**(AddrBits-2): IN_BASE = W, OUT_BASE = 2W.
   localparam [31:0] InBase   = 32'd1 << (AddrBits - 2);
   localparam [31:0] OutBase  = 32'd2 << (AddrBits - 2);
-  localparam [31:0] Geometry = {8'd0, ActBits[7:0], NumLayers[7:0], NumPes[7:0]};
-  localparam [31:0] Sizes    = {OutSize[15:0], InSize[15:0]};
+  localparam [31:0] Geometry =
+    ((NumPes    & `BRAMBLE_GEOMETRY_FIELD_MAX) << `BRAMBLE_GEOMETRY_PES_LSB) |
+    ((NumLayers & `BRAMBLE_GEOMETRY_FIELD_MAX) << `BRAMBLE_GEOMETRY_LAYERS_LSB) |
+    ((ActBits   & `BRAMBLE_GEOMETRY_FIELD_MAX) << `BRAMBLE_GEOMETRY_ACT_BITS_LSB);
+  localparam [31:0] Sizes =
+    ((InSize  & `BRAMBLE_SIZES_FIELD_MAX) << `BRAMBLE_SIZES_IN_LSB) |
+    ((OutSize & `BRAMBLE_SIZES_FIELD_MAX) << `BRAMBLE_SIZES_OUT_LSB);
+  // Register words are decoded from the low RegWordBits of the word index; higher bits must be 0.
+  localparam integer RegWordBits = `BRAMBLE_REG_WORD_BITS;
 
   initial begin
-    if (AddrBits < 14) begin
-      $display("bramble_axil_slave: AddrBits must be >= 14 (window >= 0x1000)");
+    if (AddrBits < `BRAMBLE_MIN_ADDR_BITS || WordBits <= RegWordBits) begin
+      $display("bramble_axil_slave: AddrBits must be >= %0d (window >= %0d bytes)",
+               `BRAMBLE_MIN_ADDR_BITS, `BRAMBLE_MIN_WINDOW_BYTES);
       $finish;
     end
   end
@@ -125,31 +136,46 @@ module bramble_axil_slave #(
 
   // Register write decode (window 0)
   wire reg_wr      = do_wr && (aw_win == 2'd0) && w_full_strb_q;
-  wire wr_control  = reg_wr && (aw_word == 8);
-  wire wr_status   = reg_wr && (aw_word == 9);
-  wire start_d     = wr_control && w_data_q[0] && !busy_i;
+  wire aw_reg_ok   = (aw_word[WordBits-1:RegWordBits] == {(WordBits-RegWordBits){1'b0}});
+  wire wr_control  = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_CONTROL_WORD);
+  wire wr_status   = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_STATUS_WORD);
+  wire start_d     = wr_control && w_data_q[`BRAMBLE_CONTROL_START_BIT] && !busy_i;
   // Window write: only the input window is writable.
   wire win_wr_start = do_wr && (aw_win == 2'd1) && w_full_strb_q;
   wire win_rd_start = do_rd && ((ar_win == 2'd1) || (ar_win == 2'd2));
 
+  // CONTROL reads IRQ_ENABLE (START reads 0); STATUS reads DONE, BUSY and IRQ_PENDING.
+  reg [31:0] control_rd;
+  reg [31:0] status_rd;
+  always @* begin
+    control_rd = 32'd0;
+    control_rd[`BRAMBLE_CONTROL_IRQ_ENABLE_BIT] = irq_en_q;
+    status_rd = 32'd0;
+    status_rd[`BRAMBLE_STATUS_DONE_BIT]        = done_q;
+    status_rd[`BRAMBLE_STATUS_BUSY_BIT]        = busy_i;
+    status_rd[`BRAMBLE_STATUS_IRQ_PENDING_BIT] = irq_pend_q;
+  end
+
   reg [31:0] reg_rdata;
   always @* begin
-    case (ar_word[3:0])
-      4'd0:    reg_rdata = Magic;
-      4'd1:    reg_rdata = Version;
-      4'd2:    reg_rdata = HashLo;
-      4'd3:    reg_rdata = HashHi;
-      4'd4:    reg_rdata = Geometry;
-      4'd5:    reg_rdata = Sizes;
-      4'd6:    reg_rdata = InBase;
-      4'd7:    reg_rdata = OutBase;
-      4'd8:    reg_rdata = {30'd0, irq_en_q, 1'b0};
-      4'd9:    reg_rdata = {29'd0, irq_pend_q, busy_i, done_q};
-      4'd10:   reg_rdata = cycles_i[31:0];
-      4'd11:   reg_rdata = cycles_i[63:32];
-      default: reg_rdata = 32'd0;
+    case (ar_word[RegWordBits-1:0])
+      `BRAMBLE_REG_MAGIC_WORD:     reg_rdata = `BRAMBLE_MAGIC;
+      `BRAMBLE_REG_VERSION_WORD:   reg_rdata = `BRAMBLE_REGMAP_VERSION;
+      `BRAMBLE_REG_HASH_LO_WORD:   reg_rdata = HashLo;
+      `BRAMBLE_REG_HASH_HI_WORD:   reg_rdata = HashHi;
+      `BRAMBLE_REG_GEOMETRY_WORD:  reg_rdata = Geometry;
+      `BRAMBLE_REG_SIZES_WORD:     reg_rdata = Sizes;
+      `BRAMBLE_REG_IN_BASE_WORD:   reg_rdata = InBase;
+      `BRAMBLE_REG_OUT_BASE_WORD:  reg_rdata = OutBase;
+      `BRAMBLE_REG_CONTROL_WORD:   reg_rdata = control_rd;
+      `BRAMBLE_REG_STATUS_WORD:    reg_rdata = status_rd;
+      `BRAMBLE_REG_CYCLES_LO_WORD: reg_rdata = cycles_i[31:0];
+      `BRAMBLE_REG_CYCLES_HI_WORD: reg_rdata = cycles_i[63:32];
+      default:                     reg_rdata = 32'd0;
     endcase
-    if (ar_word[WordBits-1:4] != {(WordBits-4){1'b0}}) begin
+    if (ar_word[WordBits-1:RegWordBits] != {(WordBits-RegWordBits){1'b0}}) begin
       reg_rdata = 32'd0;
     end
   end
@@ -233,14 +259,14 @@ module bramble_axil_slave #(
 
       // Control and status
       if (wr_control) begin
-        irq_en_q <= w_data_q[1];
+        irq_en_q <= w_data_q[`BRAMBLE_CONTROL_IRQ_ENABLE_BIT];
       end
       if (start_d) begin
         done_q <= 1'b0;
-      end else if (wr_status && w_data_q[0]) begin
+      end else if (wr_status && w_data_q[`BRAMBLE_STATUS_DONE_BIT]) begin
         done_q <= 1'b0;
       end
-      if (wr_status && w_data_q[2]) begin
+      if (wr_status && w_data_q[`BRAMBLE_STATUS_IRQ_PENDING_BIT]) begin
         irq_pend_q <= 1'b0;
       end
       if (done_i) begin

@@ -13,9 +13,14 @@
 // inputs), A (output of layers 0, 2, 4, ...) and B (output of layers 1, 3, ...; only present
 // when NumLayers > 1). AXI window accesses are served only while the engine is idle; while BUSY,
 // window writes are dropped and window reads return 0.
+//
+// The descriptor layout, the register map and the GEOMETRY limits come from bramble_defs.vh
+// (generated from bramble-abi).
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
+
+`include "bramble_defs.vh"
 
 module bramble_engine #(
   parameter integer NumPes      = 1,
@@ -33,8 +38,6 @@ module bramble_engine #(
   parameter integer ActBufBlock = 0,
   parameter integer LayersBlock = 0,
   parameter         LayersFile  = "layers.mem",
-  parameter [31:0]  Magic       = 32'h424D5242,
-  parameter [31:0]  Version     = 32'd1,
   parameter [31:0]  HashLo      = 32'h00000000,
   parameter [31:0]  HashHi      = 32'h00000000
 ) (
@@ -64,9 +67,9 @@ module bramble_engine #(
 
   // current layer, to every PE
   output wire [LayerBits-1:0]        layer_o,
-  output wire [23:0]                 bias_base_o,
-  output wire [23:0]                 out_size_o,
-  output wire [7:0]                  shift_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_o,
+  output wire [`BRAMBLE_DESC_SHIFT_BITS-1:0] shift_o,
   output wire                        relu_o,
 
   // broadcast to every PE
@@ -86,11 +89,18 @@ module bramble_engine #(
   localparam integer WordBits   = AddrBits - 4;
   localparam integer PtrIdxBits = PtrAddrBits + 1;
   localparam integer OutIsB     = (NumLayers - 1) % 2;
+  // Layer descriptor: sizes, bases and column indices are SizeBits wide, the shift ShiftBits.
+  localparam integer DescBits   = `BRAMBLE_DESC_WIDTH;
+  localparam integer SizeBits   = `BRAMBLE_DESC_FIELD_BITS;
+  localparam integer ShiftBits  = `BRAMBLE_DESC_SHIFT_BITS;
+  // NumPes fits GEOMETRY's PE field; the window divider's remainder (a bank) needs one bit more.
+  localparam integer MaxPes     = `BRAMBLE_GEOMETRY_FIELD_MAX;
+  localparam integer RemBits    = `BRAMBLE_GEOMETRY_FIELD_BITS + 1;
 
   initial begin
-    if (NumPes < 1 || NumPes > 255 || NumLayers < 1 || NumLayers > 255 || ActBits > 16 ||
-        RowBits > WordBits || RowBits > 22 || WordBits > 23 || PtrIdxBits > 24 ||
-        (NumLayers > (1 << LayerBits))) begin
+    if (NumPes < 1 || NumPes > MaxPes || NumLayers < 1 || NumLayers > MaxPes || ActBits > 16 ||
+        RowBits > WordBits || RowBits > SizeBits - 2 || WordBits > SizeBits - 1 ||
+        PtrIdxBits > SizeBits || (NumLayers > (1 << LayerBits))) begin
       $display("bramble_engine: inconsistent parameters (see docs/engine.md)");
       $finish;
     end
@@ -117,8 +127,6 @@ module bramble_engine #(
     .ActBits   (ActBits),
     .InSize    (InSize),
     .OutSize   (OutSize),
-    .Magic     (Magic),
-    .Version   (Version),
     .HashLo    (HashLo),
     .HashHi    (HashHi)
   ) u_axil (
@@ -169,16 +177,16 @@ module bramble_engine #(
   reg [2:0]          win_state_q;
   reg [WordBits-1:0] div_num_q;
   reg [WordBits-1:0] div_quo_q;
-  reg [8:0]          div_rem_q;
+  reg [RemBits-1:0]  div_rem_q;
   reg [4:0]          div_cnt_q;
 
-  wire [8:0]  num_pes9  = NumPes[8:0];
-  wire [8:0]  div_shift = {div_rem_q[7:0], div_num_q[WordBits-1]};
-  wire        div_ge    = (div_shift >= num_pes9);
-  wire [23:0] word_wide = {{(24-WordBits){1'b0}}, win_word};
-  wire [23:0] in_size24  = InSize[23:0];
-  wire [23:0] out_size24 = OutSize[23:0];
-  wire        word_ok   = win_sel ? (word_wide < out_size24) : (word_wide < in_size24);
+  wire [RemBits-1:0]  num_pes_r = NumPes[RemBits-1:0];
+  wire [RemBits-1:0]  div_shift = {div_rem_q[RemBits-2:0], div_num_q[WordBits-1]};
+  wire                div_ge    = (div_shift >= num_pes_r);
+  wire [SizeBits-1:0] word_wide = {{(SizeBits-WordBits){1'b0}}, win_word};
+  wire [SizeBits-1:0] in_size_w  = InSize[SizeBits-1:0];
+  wire [SizeBits-1:0] out_size_w = OutSize[SizeBits-1:0];
+  wire                word_ok   = win_sel ? (word_wide < out_size_w) : (word_wide < in_size_w);
   wire [RowBits-1:0] win_row = div_quo_q[RowBits-1:0];
 
   wire win_wr_go = (win_state_q == WinAcc) && win_we;
@@ -197,14 +205,14 @@ module bramble_engine #(
   reg [2:0]           seq_q;
   reg                 pending_q;
   reg [LayerBits-1:0] layer_q;
-  reg [23:0]          in_size_q;
-  reg [23:0]          out_size_q;
-  reg [23:0]          ptr_base_q;
-  reg [23:0]          bias_base_q;
-  reg [7:0]           shift_q;
+  reg [SizeBits-1:0]  in_size_q;
+  reg [SizeBits-1:0]  out_size_q;
+  reg [SizeBits-1:0]  ptr_base_q;
+  reg [SizeBits-1:0]  bias_base_q;
+  reg [ShiftBits-1:0] shift_q;
   reg                 relu_q;
 
-  wire [127:0] desc_rd;
+  wire [DescBits-1:0] desc_rd;
   wire         all_idle  = &pe_idle_i;
   wire         all_ready = &pe_ready_i;
   wire         last_layer = (layer_q == NumLayers[LayerBits-1:0] - 1'b1);
@@ -212,7 +220,7 @@ module bramble_engine #(
   assign busy = pending_q || (seq_q != SeqIdle);
 
   bramble_ram_sdp #(
-    .Width    (128),
+    .Width    (DescBits),
     .Depth    (NumLayers),
     .AddrBits (LayerBits),
     .Block    (LayersBlock),
@@ -222,13 +230,13 @@ module bramble_engine #(
     .clk_i     (clk_i),
     .wr_en_i   (1'b0),
     .wr_addr_i ({LayerBits{1'b0}}),
-    .wr_data_i (128'd0),
+    .wr_data_i ({DescBits{1'b0}}),
     .rd_en_i   (seq_q == SeqLoad),
     .rd_addr_i (layer_q),
     .rd_data_o (desc_rd)
   );
 
-  wire unused_desc = ^desc_rd[127:105];
+  wire unused_desc = ^desc_rd[DescBits-1:`BRAMBLE_DESC_USED_BITS];
 
   // Source and destination buffers of the current layer.
   wire src_in = (layer_q == {LayerBits{1'b0}});
@@ -240,10 +248,10 @@ module bramble_engine #(
   // marks lanes already broadcast. The next group is read in the clock that broadcasts the
   // current group's last non-zero, so groups follow each other without a gap.
   reg                grp_vld_q;
-  reg [23:0]         grp_jb_q;
+  reg [SizeBits-1:0] grp_jb_q;
   reg [NumPes-1:0]   consumed_q;
   reg [RowBits-1:0]  nxt_g_q;
-  reg [23:0]         nxt_jb_q;
+  reg [SizeBits-1:0] nxt_jb_q;
   reg                bc_vld_q;
   reg [PtrIdxBits-1:0] bc_idx_q;
   reg [ActBits-1:0]  bc_val_q;
@@ -255,11 +263,11 @@ module bramble_engine #(
 
   wire        scanning  = (seq_q == SeqScan);
   wire        more      = (nxt_jb_q < in_size_q);
-  wire [23:0] grp_left  = in_size_q - grp_jb_q;
+  wire [SizeBits-1:0] grp_left = in_size_q - grp_jb_q;
 
   reg [NumPes-1:0]  pend;
   reg [NumPes-1:0]  pick_oh;
-  reg [23:0]        pick_idx;
+  reg [SizeBits-1:0] pick_idx;
   reg [ActBits-1:0] pick_val;
   integer           ln;
 
@@ -269,13 +277,13 @@ module bramble_engine #(
                  (lanes[ln*ActBits +: ActBits] != {ActBits{1'b0}});
     end
     pick_oh  = {NumPes{1'b0}};
-    pick_idx = 24'd0;
+    pick_idx = {SizeBits{1'b0}};
     pick_val = {ActBits{1'b0}};
     for (ln = NumPes - 1; ln >= 0; ln = ln - 1) begin
       if (pend[ln]) begin
         pick_oh  = {NumPes{1'b0}};
         pick_oh[ln] = 1'b1;
-        pick_idx = ln[23:0];
+        pick_idx = ln[SizeBits-1:0];
         pick_val = lanes[ln*ActBits +: ActBits];
       end
     end
@@ -287,12 +295,12 @@ module bramble_engine #(
   wire        advance   = scanning && (!grp_vld_q || !any_pend || (push && grp_last));
   wire        scan_rd   = advance && more;
   wire        scan_done = scanning && !grp_vld_q && !more && !bc_vld_q;
-  wire [23:0] bc_idx24  = ptr_base_q + grp_jb_q + pick_idx;
-  wire        unused_idx = ^bc_idx24[23:PtrIdxBits];
+  wire [SizeBits-1:0] bc_idx_w = ptr_base_q + grp_jb_q + pick_idx;
+  wire        unused_idx = ^bc_idx_w[SizeBits-1:PtrIdxBits];
 
   // =============================================================================================
   // Activation buffers
-  reg [8:0] win_bank_q;  // bank of the access in flight (the divider remainder)
+  reg [RemBits-1:0] win_bank_q;  // bank of the access in flight (the divider remainder)
 
   genvar gb;
   generate
@@ -361,7 +369,7 @@ module bramble_engine #(
   always @* begin
     win_lane = {ActBits{1'b0}};
     for (wl = 0; wl < NumPes; wl = wl + 1) begin
-      if (win_bank_q == wl[8:0]) begin
+      if (win_bank_q == wl[RemBits-1:0]) begin
         if (!win_sel) begin
           win_lane = in_rd[wl*ActBits +: ActBits];
         end else if (OutIsB == 1) begin
@@ -379,25 +387,25 @@ module bramble_engine #(
       win_state_q <= WinIdle;
       div_num_q   <= {WordBits{1'b0}};
       div_quo_q   <= {WordBits{1'b0}};
-      div_rem_q   <= 9'd0;
+      div_rem_q   <= {RemBits{1'b0}};
       div_cnt_q   <= 5'd0;
-      win_bank_q  <= 9'd0;
+      win_bank_q  <= {RemBits{1'b0}};
       win_ack_q   <= 1'b0;
       win_rdata_q <= 32'd0;
       seq_q       <= SeqIdle;
       pending_q   <= 1'b0;
       layer_q     <= {LayerBits{1'b0}};
-      in_size_q   <= 24'd0;
-      out_size_q  <= 24'd0;
-      ptr_base_q  <= 24'd0;
-      bias_base_q <= 24'd0;
-      shift_q     <= 8'd0;
+      in_size_q   <= {SizeBits{1'b0}};
+      out_size_q  <= {SizeBits{1'b0}};
+      ptr_base_q  <= {SizeBits{1'b0}};
+      bias_base_q <= {SizeBits{1'b0}};
+      shift_q     <= {ShiftBits{1'b0}};
       relu_q      <= 1'b0;
       grp_vld_q   <= 1'b0;
-      grp_jb_q    <= 24'd0;
+      grp_jb_q    <= {SizeBits{1'b0}};
       consumed_q  <= {NumPes{1'b0}};
       nxt_g_q     <= {RowBits{1'b0}};
-      nxt_jb_q    <= 24'd0;
+      nxt_jb_q    <= {SizeBits{1'b0}};
       bc_vld_q    <= 1'b0;
       bc_idx_q    <= {PtrIdxBits{1'b0}};
       bc_val_q    <= {ActBits{1'b0}};
@@ -416,7 +424,7 @@ module bramble_engine #(
             end else begin
               div_num_q   <= win_word;
               div_quo_q   <= {WordBits{1'b0}};
-              div_rem_q   <= 9'd0;
+              div_rem_q   <= {RemBits{1'b0}};
               div_cnt_q   <= WordBits[4:0];
               win_state_q <= WinDiv;
             end
@@ -425,7 +433,7 @@ module bramble_engine #(
         WinDiv: begin
           div_num_q <= {div_num_q[WordBits-2:0], 1'b0};
           div_quo_q <= {div_quo_q[WordBits-2:0], div_ge};
-          div_rem_q <= div_ge ? (div_shift - num_pes9) : div_shift;
+          div_rem_q <= div_ge ? (div_shift - num_pes_r) : div_shift;
           div_cnt_q <= div_cnt_q - 5'd1;
           if (div_cnt_q == 5'd1) begin
             win_state_q <= WinAcc;
@@ -464,7 +472,7 @@ module bramble_engine #(
 
       bc_vld_q <= push;
       if (push) begin
-        bc_idx_q <= bc_idx24[PtrIdxBits-1:0];
+        bc_idx_q <= bc_idx_w[PtrIdxBits-1:0];
         bc_val_q <= pick_val;
       end
 
@@ -481,17 +489,17 @@ module bramble_engine #(
           seq_q <= SeqDesc;
         end
         SeqDesc: begin
-          in_size_q   <= desc_rd[23:0];
-          out_size_q  <= desc_rd[47:24];
-          ptr_base_q  <= desc_rd[71:48];
-          bias_base_q <= desc_rd[95:72];
-          shift_q     <= desc_rd[103:96];
-          relu_q      <= desc_rd[104];
+          in_size_q   <= desc_rd[`BRAMBLE_DESC_IN_SIZE_LSB +: SizeBits];
+          out_size_q  <= desc_rd[`BRAMBLE_DESC_OUT_SIZE_LSB +: SizeBits];
+          ptr_base_q  <= desc_rd[`BRAMBLE_DESC_PTR_BASE_LSB +: SizeBits];
+          bias_base_q <= desc_rd[`BRAMBLE_DESC_BIAS_BASE_LSB +: SizeBits];
+          shift_q     <= desc_rd[`BRAMBLE_DESC_SHIFT_LSB +: ShiftBits];
+          relu_q      <= desc_rd[`BRAMBLE_DESC_RELU_BIT];
           grp_vld_q   <= 1'b0;
-          grp_jb_q    <= 24'd0;
+          grp_jb_q    <= {SizeBits{1'b0}};
           consumed_q  <= {NumPes{1'b0}};
           nxt_g_q     <= {RowBits{1'b0}};
-          nxt_jb_q    <= 24'd0;
+          nxt_jb_q    <= {SizeBits{1'b0}};
           seq_q       <= SeqScan;
         end
         SeqScan: begin
@@ -501,7 +509,7 @@ module bramble_engine #(
             consumed_q <= {NumPes{1'b0}};
             if (more) begin
               nxt_g_q  <= nxt_g_q + 1'b1;
-              nxt_jb_q <= nxt_jb_q + NumPes[23:0];
+              nxt_jb_q <= nxt_jb_q + NumPes[SizeBits-1:0];
             end
           end else if (push) begin
             consumed_q <= consumed_q | pick_oh;

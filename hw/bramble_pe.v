@@ -12,9 +12,14 @@
 // shift with round half up, saturate, ReLU, written to the next activation buffer; the
 // accumulator rows are cleared on the way. After reset the PE clears its accumulators (idle_o
 // stays low until that is done). docs/engine.md has the pipeline diagram.
+//
+// The entry layout (row gap width) and the widths of the layer fields come from bramble_defs.vh
+// (generated from bramble-abi).
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
+
+`include "bramble_defs.vh"
 
 module bramble_pe #(
   parameter integer PeIndex       = 0,
@@ -51,9 +56,9 @@ module bramble_pe #(
 
   // current layer (stable while the layer runs)
   input  wire [LayerBits-1:0]     layer_i,
-  input  wire [23:0]              bias_base_i,
-  input  wire [23:0]              out_size_i,
-  input  wire [7:0]               shift_i,
+  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
+  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_i,
+  input  wire [`BRAMBLE_DESC_SHIFT_BITS-1:0] shift_i,
   input  wire                     relu_i,
 
   // broadcast from the scanner: pointer index (ptr_base + column) and activation
@@ -71,18 +76,24 @@ module bramble_pe #(
   output wire [ActBits-1:0]       out_data_o
 );
 
-  localparam integer EntryBits  = 4 + IdxBits;
+  // A stored entry is {row gap, codebook index}; the gap field is GapBits wide.
+  localparam integer GapBits    = `BRAMBLE_ENTRY_GAP_BITS;
+  localparam integer EntryBits  = GapBits + IdxBits;
+  // Sizes and bases of the layer descriptor, and the output shift.
+  localparam integer SizeBits   = `BRAMBLE_DESC_FIELD_BITS;
+  localparam integer ShiftBits  = `BRAMBLE_DESC_SHIFT_BITS;
   localparam integer PtrIdxBits = PtrAddrBits + 1;
   localparam integer ProdBits   = ActBits + CbBits;
   localparam integer CbAddrBits = LayerBits + IdxBits;
   localparam integer FifoCountBits = $clog2(FifoDepth + 1);
   localparam integer DescBits   = 2 * PtrBits + ActBits;
-  localparam integer PosBits    = RowBits + 5;
+  // A local row position: a row plus two gaps (and the two steps past them) never wraps.
+  localparam integer PosBits    = RowBits + GapBits + 1;
 
   initial begin
     if (AccBits < ProdBits || AccBits > 64 || ActBits < 2 || CbBits < 2 ||
-        PtrBits < 2 || PtrBits < EntryAddrBits || RowBits > 22 || BiasAddrBits > 23 ||
-        FifoDepth < 2) begin
+        PtrBits < 2 || PtrBits < EntryAddrBits || RowBits > SizeBits - 2 ||
+        BiasAddrBits > SizeBits - 1 || FifoDepth < 2) begin
       $display("bramble_pe: inconsistent parameters (see docs/engine.md)");
       $finish;
     end
@@ -127,13 +138,19 @@ module bramble_pe #(
   reg                pf_odd_q;
   reg [ActBits-1:0]  pf_val_q;
 
-  wire       desc_empty;
-  wire [2:0] desc_count;
-  wire [DescBits-1:0] desc_head;
-  wire       desc_pop;
+  // Column descriptor FIFO. Its count also holds the count plus the pointer read in flight, which
+  // pf_issue adds so the FIFO never overflows.
+  localparam integer DescDepth     = 4;
+  localparam integer DescCountBits = $clog2(DescDepth + 2);
 
-  // The descriptor FIFO has 4 places; count the read in flight so it never overflows.
-  assign pf_issue = !fifo_empty && ((desc_count + {2'b00, pf_vld_q}) < 3'd4);
+  wire                     desc_empty;
+  wire [DescCountBits-1:0] desc_count;
+  wire [DescBits-1:0]      desc_head;
+  wire                     desc_pop;
+
+  assign pf_issue = !fifo_empty &&
+                    ((desc_count + {{(DescCountBits-1){1'b0}}, pf_vld_q}) <
+                     DescDepth[DescCountBits-1:0]);
 
   bramble_ram_sdp #(
     .Width    (PtrBits),
@@ -175,8 +192,8 @@ module bramble_pe #(
 
   bramble_fifo #(
     .Width     (DescBits),
-    .Depth     (4),
-    .CountBits (3)
+    .Depth     (DescDepth),
+    .CountBits (DescCountBits)
   ) u_desc_fifo (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
@@ -194,7 +211,10 @@ module bramble_pe #(
   // one is read. Pairs are read faster than the multiplier consumes entries, so padding entries
   // (codebook index 0), which only advance the row, cost no clock. A pair is read only when the
   // item queue has room for everything already in flight plus two.
-  localparam integer QDepth = 8;
+  // Item queue depth: a power of two, so the QPtrBits pointers wrap by themselves.
+  localparam integer QDepth     = 8;
+  localparam integer QPtrBits   = $clog2(QDepth);
+  localparam integer QCountBits = QPtrBits + 1;
   localparam integer ItemBits = RowBits + IdxBits + ActBits;
 
   reg               st_act_q;
@@ -212,8 +232,11 @@ module bramble_pe #(
   reg [ActBits-1:0] s1_val_q;
   reg [PosBits-1:0] nxt_q;      // local row after the previous entry of the column
 
-  reg [3:0]         q_count_q;
-  wire              q_room = ({1'b0, q_count_q} + {2'b00, s1_vld_q, 1'b0} + 5'd2) <= QDepth[4:0];
+  reg [QCountBits-1:0] q_count_q;
+  // Room for the pair in stage 1 (up to two items) and the pair this read produces (two more).
+  wire              q_room = ({1'b0, q_count_q} +
+                              {{(QCountBits-1){1'b0}}, s1_vld_q, 1'b0} +
+                              {{(QCountBits-1){1'b0}}, 2'd2}) <= QDepth[QCountBits:0];
   wire              st_go = st_act_q && q_room;
   wire              st_last = st_go && (st_pair_q == st_last_q);
   assign desc_pop = !desc_empty && (!st_act_q || st_last);
@@ -245,14 +268,14 @@ module bramble_pe #(
   );
 
   // Stage 1: pair data -> local rows; real entries (k != 0) go to the item queue.
-  wire [3:0]         ent0_z = entry0_rd[EntryBits-1:IdxBits];
+  wire [GapBits-1:0] ent0_z = entry0_rd[EntryBits-1:IdxBits];
   wire [IdxBits-1:0] ent0_k = entry0_rd[IdxBits-1:0];
-  wire [3:0]         ent1_z = entry1_rd[EntryBits-1:IdxBits];
+  wire [GapBits-1:0] ent1_z = entry1_rd[EntryBits-1:IdxBits];
   wire [IdxBits-1:0] ent1_k = entry1_rd[IdxBits-1:0];
   wire [PosBits-1:0] base0  = s1_first_q ? {PosBits{1'b0}} : nxt_q;
-  wire [PosBits-1:0] row0   = base0 + {{(PosBits-4){1'b0}}, ent0_z};
+  wire [PosBits-1:0] row0   = base0 + {{(PosBits-GapBits){1'b0}}, ent0_z};
   wire [PosBits-1:0] base1  = s1_m0_q ? (row0 + 1'b1) : base0;
-  wire [PosBits-1:0] row1   = base1 + {{(PosBits-4){1'b0}}, ent1_z};
+  wire [PosBits-1:0] row1   = base1 + {{(PosBits-GapBits){1'b0}}, ent1_z};
   wire [PosBits-1:0] nxt_d  = s1_m1_q ? (row1 + 1'b1) : base1;
   wire               real0  = s1_vld_q && s1_m0_q && (ent0_k != {IdxBits{1'b0}});
   wire               real1  = s1_vld_q && s1_m1_q && (ent1_k != {IdxBits{1'b0}});
@@ -261,15 +284,16 @@ module bramble_pe #(
   wire               unused_pos = ^{row0[PosBits-1:RowBits], row1[PosBits-1:RowBits],
                                     desc_endm1[0]};
 
-  // Item queue: up to two pushes, one pop per clock (flat registers, QDepth = 8).
+  // Item queue: up to two pushes, one pop per clock (flat registers).
   reg [QDepth*ItemBits-1:0] q_data_q;
-  reg [2:0]                 q_wp_q;
-  reg [2:0]                 q_rp_q;
-  wire                      q_pop = (q_count_q != 4'd0);
+  reg [QPtrBits-1:0]        q_wp_q;
+  reg [QPtrBits-1:0]        q_rp_q;
+  wire                      q_pop = (q_count_q != {QCountBits{1'b0}});
   reg  [ItemBits-1:0]       q_head;
-  wire [2:0]                q_wp1 = q_wp_q + 3'd1;
-  wire [2:0]                q_wp_2nd = real0 ? q_wp1 : q_wp_q;
-  wire [3:0]                q_npush = {3'b000, real0} + {3'b000, real1};
+  wire [QPtrBits-1:0]       q_wp1 = q_wp_q + 1'b1;
+  wire [QPtrBits-1:0]       q_wp_2nd = real0 ? q_wp1 : q_wp_q;
+  wire [QCountBits-1:0]     q_npush = {{(QCountBits-1){1'b0}}, real0} +
+                                      {{(QCountBits-1){1'b0}}, real1};
 
   // Constant slot indices only (a variable part-select base would infer a multiplier).
   integer qs;
@@ -277,10 +301,10 @@ module bramble_pe #(
 
   always @(posedge clk_i) begin
     for (qs = 0; qs < QDepth; qs = qs + 1) begin
-      if (real0 && (q_wp_q == qs[2:0])) begin
+      if (real0 && (q_wp_q == qs[QPtrBits-1:0])) begin
         q_data_q[qs*ItemBits +: ItemBits] <= item0;
       end
-      if (real1 && (q_wp_2nd == qs[2:0])) begin
+      if (real1 && (q_wp_2nd == qs[QPtrBits-1:0])) begin
         q_data_q[qs*ItemBits +: ItemBits] <= item1;
       end
     end
@@ -289,7 +313,7 @@ module bramble_pe #(
   always @* begin
     q_head = {ItemBits{1'b0}};
     for (qr = 0; qr < QDepth; qr = qr + 1) begin
-      if (q_rp_q == qr[2:0]) begin
+      if (q_rp_q == qr[QPtrBits-1:0]) begin
         q_head = q_data_q[qr*ItemBits +: ItemBits];
       end
     end
@@ -354,7 +378,7 @@ module bramble_pe #(
   // W2 arithmetic shift, W3 saturate + ReLU -> output register.
   reg               wb_act_q;
   reg [RowBits-1:0] wb_row_q;
-  reg [23:0]        wb_gi_q;
+  reg [SizeBits-1:0] wb_gi_q;
   reg               w1_vld_q;
   reg [RowBits-1:0] w1_row_q;
   reg               w2_vld_q;
@@ -371,12 +395,12 @@ module bramble_pe #(
   reg               clr_act_q;
   reg [RowBits-1:0] clr_row_q;
 
-  wire [23:0] pe_index = PeIndex[23:0];
-  wire [23:0] num_pes  = NumPes[23:0];
-  wire [23:0] gi_next  = wb_gi_q + num_pes;
-  wire [23:0] row_wide = {{(24-RowBits){1'b0}}, wb_row_q};
-  wire [23:0] bias_addr_wide = bias_base_i + row_wide;
-  wire        unused_bias_hi = ^bias_addr_wide[23:BiasAddrBits];
+  wire [SizeBits-1:0] pe_index = PeIndex[SizeBits-1:0];
+  wire [SizeBits-1:0] num_pes  = NumPes[SizeBits-1:0];
+  wire [SizeBits-1:0] gi_next  = wb_gi_q + num_pes;
+  wire [SizeBits-1:0] row_wide = {{(SizeBits-RowBits){1'b0}}, wb_row_q};
+  wire [SizeBits-1:0] bias_addr_wide = bias_base_i + row_wide;
+  wire                unused_bias_hi = ^bias_addr_wide[SizeBits-1:BiasAddrBits];
 
   wire [AccBits-1:0] bias_rd;
 
@@ -421,8 +445,9 @@ module bramble_pe #(
 
   // Rounding constant 2^(s-1) for s > 0 (round half up), applied before the arithmetic shift.
   wire [AccBits-1:0] one_acc = {{(AccBits-1){1'b0}}, 1'b1};
-  wire [7:0]         shift_m1 = shift_i - 8'd1;
-  wire [AccBits-1:0] round_c = (shift_i == 8'd0) ? {AccBits{1'b0}} : (one_acc << shift_m1);
+  wire [ShiftBits-1:0] shift_m1 = shift_i - 1'b1;
+  wire [AccBits-1:0]   round_c  = (shift_i == {ShiftBits{1'b0}}) ? {AccBits{1'b0}} :
+                                  (one_acc << shift_m1);
   wire [AccBits-1:0] w1_sum  = acc_rd + bias_rd + round_c;
   wire [AccBits-1:0] w2_shr  = $signed(w2_sum_q) >>> shift_i;
 
@@ -454,9 +479,9 @@ module bramble_pe #(
       s1_first_q <= 1'b0;
       s1_val_q   <= {ActBits{1'b0}};
       nxt_q      <= {PosBits{1'b0}};
-      q_count_q  <= 4'd0;
-      q_wp_q     <= 3'd0;
-      q_rp_q     <= 3'd0;
+      q_count_q  <= {QCountBits{1'b0}};
+      q_wp_q     <= {QPtrBits{1'b0}};
+      q_rp_q     <= {QPtrBits{1'b0}};
       s2_vld_q   <= 1'b0;
       s2_row_q   <= {RowBits{1'b0}};
       s2_val_q   <= {ActBits{1'b0}};
@@ -468,7 +493,7 @@ module bramble_pe #(
       fw_data_q  <= {AccBits{1'b0}};
       wb_act_q   <= 1'b0;
       wb_row_q   <= {RowBits{1'b0}};
-      wb_gi_q    <= 24'd0;
+      wb_gi_q    <= {SizeBits{1'b0}};
       w1_vld_q   <= 1'b0;
       w1_row_q   <= {RowBits{1'b0}};
       w2_vld_q   <= 1'b0;
@@ -519,10 +544,10 @@ module bramble_pe #(
       end
 
       // item queue
-      q_count_q <= q_count_q + q_npush - {3'b000, q_pop};
-      q_wp_q    <= q_wp_q + q_npush[2:0];
+      q_count_q <= q_count_q + q_npush - {{(QCountBits-1){1'b0}}, q_pop};
+      q_wp_q    <= q_wp_q + q_npush[QPtrBits-1:0];
       if (q_pop) begin
-        q_rp_q <= q_rp_q + 3'd1;
+        q_rp_q <= q_rp_q + 1'b1;
       end
 
       // stage 2
@@ -574,7 +599,7 @@ module bramble_pe #(
   end
 
   assign idle_o = fifo_empty && !pf_vld_q && desc_empty && !st_act_q && !s1_vld_q &&
-                  (q_count_q == 4'd0) && !s2_vld_q && !s3_vld_q && !wb_act_q && !w1_vld_q &&
+                  (q_count_q == {QCountBits{1'b0}}) && !s2_vld_q && !s3_vld_q && !wb_act_q && !w1_vld_q &&
                   !w2_vld_q && !w3_vld_q && !out_we_q && !clr_act_q;
 
   assign out_we_o   = out_we_q;

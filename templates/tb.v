@@ -8,9 +8,13 @@
 // `TB PASS n=<inputs>` or `TB FAIL mismatches=<count>`, and calls $finish.
 // All stimulus changes on the falling clock edge and all sampling happens there too, so the
 // result does not depend on the simulator's event ordering (Icarus, Verilator --timing).
+// Register offsets, CONTROL/STATUS bits, MAGIC and VERSION come from bramble_defs.vh; GEOMETRY and
+// SIZES are the values the host expects, packed by bramble-abi.
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
+
+`include "bramble_defs.vh"
 
 module {{ top }}_tb;
 
@@ -21,12 +25,10 @@ module {{ top }}_tb;
   localparam integer InBase    = {{ in_base }};
   localparam integer OutBase   = {{ out_base }};
   localparam integer Timeout   = {{ tb_timeout_cycles }};
-  localparam [31:0]  Magic     = {{ magic }};
-  localparam [31:0]  Version   = {{ version }};
   localparam [31:0]  HashLo    = {{ hash_lo }};
   localparam [31:0]  HashHi    = {{ hash_hi }};
-  localparam [31:0]  Geometry  = {8'd0, 8'd{{ act_bits }}, 8'd{{ num_layers }}, 8'd{{ num_pes }}};
-  localparam [31:0]  Sizes     = {16'd{{ out_size }}, 16'd{{ in_size }}};
+  localparam [31:0]  Geometry  = {{ geometry }};
+  localparam [31:0]  Sizes     = {{ sizes }};
 
   reg                 clk;
   reg                 rst_n;
@@ -228,28 +230,29 @@ module {{ top }}_tb;
     rst_n = 1'b1;
     @(negedge clk);
 
-    check_reg(0,  Magic);
-    check_reg(4,  Version);
-    check_reg(8,  HashLo);
-    check_reg(12, HashHi);
-    check_reg(16, Geometry);
-    check_reg(20, Sizes);
-    check_reg(24, InBase);
-    check_reg(28, OutBase);
+    check_reg(`BRAMBLE_REG_MAGIC,    `BRAMBLE_MAGIC);
+    check_reg(`BRAMBLE_REG_VERSION,  `BRAMBLE_REGMAP_VERSION);
+    check_reg(`BRAMBLE_REG_HASH_LO,  HashLo);
+    check_reg(`BRAMBLE_REG_HASH_HI,  HashHi);
+    check_reg(`BRAMBLE_REG_GEOMETRY, Geometry);
+    check_reg(`BRAMBLE_REG_SIZES,    Sizes);
+    check_reg(`BRAMBLE_REG_IN_BASE,  InBase);
+    check_reg(`BRAMBLE_REG_OUT_BASE, OutBase);
 
     for (n = 0; n < NumInputs; n = n + 1) begin
       for (i = 0; i < InSize; i = i + 1) begin
         axi_write(InBase + 4 * i, inputs[n * InSize + i]);
       end
       // Odd runs enable the interrupt and check irq_o.
-      axi_write(32, (n % 2 == 1) ? 32'd3 : 32'd1);
+      axi_write(`BRAMBLE_REG_CONTROL, (n % 2 == 1) ?
+                (`BRAMBLE_CONTROL_START | `BRAMBLE_CONTROL_IRQ_ENABLE) : `BRAMBLE_CONTROL_START);
       rd = 32'd0;
       polls = 0;
-      while (rd[0] == 1'b0) begin
-        axi_read(36, rd);
+      while (rd[`BRAMBLE_STATUS_DONE_BIT] == 1'b0) begin
+        axi_read(`BRAMBLE_REG_STATUS, rd);
         polls = polls + 1;
       end
-      if (rd[1] != 1'b0) begin
+      if (rd[`BRAMBLE_STATUS_BUSY_BIT] != 1'b0) begin
         $display("TB MISMATCH input %0d: STATUS 0x%08h has BUSY with DONE", n, rd);
         mismatches = mismatches + 1;
       end
@@ -257,7 +260,7 @@ module {{ top }}_tb;
         $display("TB MISMATCH input %0d: irq_o is %0d", n, irq);
         mismatches = mismatches + 1;
       end
-      axi_read(40, cycles_lo);
+      axi_read(`BRAMBLE_REG_CYCLES_LO, cycles_lo);
       $display("TB input %0d: %0d cycles", n, cycles_lo);
       for (i = 0; i < OutSize; i = i + 1) begin
         axi_read(OutBase + 4 * i, rd);
@@ -268,7 +271,7 @@ module {{ top }}_tb;
         end
       end
       // Clear DONE and IRQ_PENDING; irq_o must drop.
-      axi_write(36, 32'd5);
+      axi_write(`BRAMBLE_REG_STATUS, `BRAMBLE_STATUS_DONE | `BRAMBLE_STATUS_IRQ_PENDING);
       if (irq !== 1'b0) begin
         $display("TB MISMATCH input %0d: irq_o still high after clearing", n);
         mismatches = mismatches + 1;
