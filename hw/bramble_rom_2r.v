@@ -4,11 +4,15 @@
 // odd address) so that padding entries cost no clock. Both ports register their data (loaded
 // when rd_en_i is high, held otherwise). Block = 1 maps onto block RAM in true-dual-port mode
 // (both ports reading): Yosys 0.23 uses the same number of RAMB18/RAMB36 as bramble_ram_sdp for
-// widths up to 18 bits (docs/engine.md). Block = 0 gives distributed RAM. InitFile is loaded
-// with $readmemh ("" = all zeros, only useful in lint runs).
+// widths up to 18 bits (docs/engine.md). Block = 0 builds the ROM from LUT logic
+// (ram_style = "logic": Yosys 0.23 has no LUT-RAM mapping for a memory without a write port).
+// InitFile is loaded with $readmemh ("" = all zeros, only useful in lint runs), found as
+// described in bramble_ram_sdp (+bramble_mem_dir=<dir> in the Verilator simulation library).
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
+
+`include "bramble_defs.vh"
 
 module bramble_rom_2r #(
   parameter integer Width    = 8,
@@ -45,6 +49,23 @@ module bramble_rom_2r #(
     end
   endgenerate
 
+`ifdef BRAMBLE_MEM_DIR_PLUSARG
+  // InitFile, inside the directory given by +bramble_mem_dir=<dir> if there is one.
+  localparam integer PathBits = 8 * `BRAMBLE_MEM_PATH_BYTES;
+
+  function [PathBits-1:0] init_path;
+    input [PathBits-1:0] file;
+    reg   [PathBits-1:0] dir;
+    begin
+      if ($value$plusargs("bramble_mem_dir=%s", dir)) begin
+        $sformat(init_path, "%0s/%0s", dir, file);
+      end else begin
+        init_path = file;
+      end
+    end
+  endfunction
+`endif
+
   generate
     if (Block != 0) begin : gen_block
       (* ram_style = "block" *) reg [Width-1:0] mem [0:Depth-1];
@@ -52,7 +73,11 @@ module bramble_rom_2r #(
       reg [Width-1:0] rd_data1_q;
 
       if (InitFile != "") begin : gen_init
+`ifdef BRAMBLE_MEM_DIR_PLUSARG
+        initial $readmemh(init_path(InitFile), mem);
+`else
         initial $readmemh(InitFile, mem);
+`endif
       end else begin : gen_zero
         integer i;
         initial begin
@@ -71,13 +96,17 @@ module bramble_rom_2r #(
 
       assign rd_data0_o = rd_data0_q;
       assign rd_data1_o = rd_data1_q;
-    end else begin : gen_dist
+    end else begin : gen_logic
       (* ram_style = "logic" *) reg [Width-1:0] mem [0:Depth-1];
       reg [Width-1:0] rd_data0_q;
       reg [Width-1:0] rd_data1_q;
 
       if (InitFile != "") begin : gen_init
+`ifdef BRAMBLE_MEM_DIR_PLUSARG
+        initial $readmemh(init_path(InitFile), mem);
+`else
         initial $readmemh(InitFile, mem);
+`endif
       end else begin : gen_zero
         integer i;
         initial begin

@@ -116,8 +116,9 @@ pub mod harness {
 
     use crate::error::{Error, Result};
 
-    /// The ABI version this crate expects from `bramble_sim_abi_version`.
-    pub const ABI_VERSION: u32 = 1;
+    /// The ABI version this crate expects from `bramble_sim_abi_version` (2: `bramble_sim_new`
+    /// takes the memory directory).
+    pub const ABI_VERSION: u32 = 2;
 
     type Handle = *mut c_void;
 
@@ -170,10 +171,11 @@ pub mod harness {
     }
 
     impl Harness {
-        /// Loads the library at `path` and creates a model, with an FST trace at `trace` if given
-        /// (the library must be the traced variant). The model's initial blocks run here, so the
-        /// caller sets the working directory $readmemh resolves against.
-        pub fn load(path: &Path, trace: Option<&Path>) -> Result<Harness> {
+        /// Loads the library at `path` and creates a model whose memory images are read from the
+        /// directory `mem_dir` (passed to the model as `+bramble_mem_dir=`; give an absolute path,
+        /// the working directory is never changed), with an FST trace at `trace` if given (the
+        /// library must be the traced variant). The model's initial blocks run here.
+        pub fn load(path: &Path, mem_dir: &Path, trace: Option<&Path>) -> Result<Harness> {
             let fail = |detail: String| Error::SimLoad {
                 path: path.to_path_buf(),
                 detail,
@@ -190,8 +192,10 @@ pub mod harness {
             }
             let abi: unsafe extern "C" fn() -> u32 = sym!("bramble_sim_abi_version");
             let traced: unsafe extern "C" fn() -> i32 = sym!("bramble_sim_traced");
-            let new: unsafe extern "C" fn(*const std::ffi::c_char) -> Handle =
-                sym!("bramble_sim_new");
+            let new: unsafe extern "C" fn(
+                *const std::ffi::c_char,
+                *const std::ffi::c_char,
+            ) -> Handle = sym!("bramble_sim_new");
             // SAFETY: no arguments, no state.
             let v = unsafe { abi() };
             if v != ABI_VERSION {
@@ -226,10 +230,16 @@ pub mod harness {
                 }
                 None => None,
             };
+            let mem_dir_c = CString::new(mem_dir.as_os_str().as_bytes()).map_err(|_| {
+                fail(format!(
+                    "memory directory {} contains a NUL byte",
+                    mem_dir.display()
+                ))
+            })?;
             let ptr = trace_c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-            // SAFETY: `ptr` is NULL or a NUL-terminated string that outlives the call; the
-            // harness copies what it needs.
-            let handle = unsafe { new(ptr) };
+            // SAFETY: `mem_dir_c` is a NUL-terminated string and `ptr` is NULL or one, both
+            // outliving the call; the harness copies what it needs.
+            let handle = unsafe { new(mem_dir_c.as_ptr(), ptr) };
             if handle.is_null() {
                 return Err(fail(match trace {
                     Some(t) => format!("the model could not open the trace file {}", t.display()),

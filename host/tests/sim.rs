@@ -1,10 +1,12 @@
 //! The Verilator backend on the stand-in device (tests/fixtures/standin_top.v): the driver
-//! sequence end to end over a real cycle-by-cycle AXI4-Lite master, caching, traces, and every
-//! error path (stalled design, wrong hash, missing verilator, broken RTL).
+//! sequence end to end over a real cycle-by-cycle AXI4-Lite master, caching, traces, relative
+//! bundle paths, and every error path (stalled design, wrong hash, missing verilator, broken RTL).
 #![cfg(feature = "sim")]
 
 mod common;
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -41,7 +43,7 @@ fn end_to_end_driver_sequence() {
     assert_eq!(
         std::env::current_dir().unwrap(),
         cwd,
-        "working directory restored"
+        "working directory untouched"
     );
     let id = dev.identity();
     assert_eq!(
@@ -50,7 +52,7 @@ fn end_to_end_driver_sequence() {
     );
     assert_eq!((id.in_size(), id.out_size()), (4, 3));
 
-    // Raw API; outputs use the bias from standin_bias.mem ($readmemh, relative path).
+    // Raw API; outputs use the bias from standin_bias.mem ($readmemh from +bramble_mem_dir).
     let inputs = [
         vec![0, 0, 0, 0],
         vec![5, -7, 100, 32767],
@@ -264,4 +266,110 @@ fn design_that_finishes_while_initialising_is_refused() {
     let e = open(bundle, &opts()).unwrap_err();
     assert!(matches!(e, Error::SimLoad { .. }), "{e}");
     assert!(e.to_string().contains("$finish"), "{e}");
+}
+
+/// A float64 .npy (v1.0) with one input per row.
+fn write_npy_f64(path: &Path, rows: &[[f64; 4]]) {
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 4), }}",
+        rows.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in rows.iter().flatten() {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Regression: a bundle named by a relative path, from a working directory other than the
+/// bundle's, on a cold cache. Verilator ran inside the cache's build directory with the relative
+/// source paths ("Cannot find file containing module"), and the memory images were found only by
+/// changing the process working directory. The child process is given its working directory, so
+/// this test process never changes its own.
+#[test]
+fn relative_bundle_from_another_directory_on_a_cold_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(
+        &dir.path().join("work/bundle"),
+        &standin_manifest("standin_top"),
+    );
+    let cwd = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let rows = [[0.5, -0.25, 1.0, 0.0], [-1.0, 2.0, 3.0, 4.0]];
+    write_npy_f64(&cwd.join("x.npy"), &rows);
+    let o = Command::new(env!("CARGO_BIN_EXE_bramble-host"))
+        .current_dir(&cwd)
+        .args(["run", "--backend", "sim", "--json"])
+        .args(["--bundle", "../work/bundle", "--input", "x.npy"])
+        .args(["--sim-cache", "fresh-cache"])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        cwd.join("fresh-cache").is_dir(),
+        "the relative cache is under the child's working directory"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let q: Vec<i64> = r.iter().map(|&f| (f * 256.0).round() as i64).collect();
+        assert_eq!(
+            v["raw"][i],
+            serde_json::json!(standin_expected(&q)),
+            "row {i}"
+        );
+    }
+    assert_eq!(v["cycles"], serde_json::json!([LATENCY, LATENCY]));
+}
+
+/// A bundle `depth` directories of 200 bytes below a temporary directory.
+fn deep_bundle(root: &Path, depth: usize) -> bramble_host::Bundle {
+    let mut dir = root.to_path_buf();
+    for i in 0..depth {
+        dir.push(format!("{i}{}", "d".repeat(199)));
+    }
+    write_bundle(&dir, &standin_manifest("standin_top"))
+}
+
+/// Regression: Verilator 5.006 turns the memory path register into a file name through a
+/// 256-byte buffer by default, which a longer `+bramble_mem_dir` path overran (a crash, not an
+/// error). Paths up to the documented limit work; longer ones are refused before anything runs.
+#[test]
+fn long_memory_directory_works_up_to_the_limit() {
+    let root = tempfile::tempdir().unwrap();
+    let bundle = deep_bundle(root.path(), 4);
+    let rtl_len = std::fs::canonicalize(bundle.rtl_dir())
+        .unwrap()
+        .as_os_str()
+        .len();
+    assert!(
+        (300..=bramble_abi::verilog::MAX_MEM_DIR_BYTES).contains(&rtl_len),
+        "{rtl_len}"
+    );
+    let mut dev = open(bundle, &opts()).unwrap();
+    let x = vec![5, -7, 100, 32767];
+    let out = dev.run_raw(&x, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        out.raw,
+        standin_expected(&x),
+        "bias read from the long path"
+    );
+
+    let too_long = deep_bundle(root.path(), 6);
+    let e = open(too_long, &opts()).err().unwrap();
+    assert!(matches!(e, Error::SimLoad { .. }), "{e}");
+    let limit = bramble_abi::verilog::MAX_MEM_DIR_BYTES;
+    assert!(
+        e.to_string().contains(&format!("at most {limit} bytes")),
+        "{e}"
+    );
 }

@@ -4,12 +4,17 @@
 //!
 //! Build (what host/src/sim/build.rs runs; see docs/host.md):
 //!   verilator --cc --exe --build -O2 --no-timing -Wno-fatal --prefix Vbramble \
-//!     --top-module <top> -CFLAGS -fPIC -LDFLAGS -shared -o libbramble_sim.so \
+//!     --top-module <top> +define+BRAMBLE_MEM_DIR_PLUSARG -I<rtl> \
+//!     -CFLAGS "-fPIC -DVL_VALUE_STRING_MAX_WORDS=<n>" -LDFLAGS -shared -o libbramble_sim.so \
 //!     bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
 //!
-//! $readmemh paths in the RTL are relative to the process working directory when the model's
-//! initial blocks run, i.e. the first eval() inside bramble_sim_new; the Rust side changes
-//! directory to the bundle's rtl/ around that call (under a process-wide lock).
+//! Memory images: bramble_sim_new passes the bundle's rtl/ directory to the model as the plusarg
+//! +bramble_mem_dir=<dir> before the model exists; with BRAMBLE_MEM_DIR_PLUSARG defined, the
+//! memory primitives (hw/bramble_ram_sdp.v, hw/bramble_rom_2r.v) $readmemh <dir>/<image>. Nothing
+//! depends on the process working directory. The path is built in a register of
+//! `BRAMBLE_MEM_PATH_BYTES bytes; Verilator's runtime turns it into a file name through a buffer
+//! of VL_VALUE_STRING_MAX_WORDS words (default 64, i.e. 256 bytes, and a longer name overruns
+//! it), hence the -D above.
 //!
 //! Status codes: 0 OK, 1 handshake timeout (max_cycles reached), 2 AXI error response (SLVERR or
 //! DECERR; the response code is stored and readable through bramble_sim_last_resp).
@@ -18,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "Vbramble.h"
 #include "verilated.h"
@@ -25,7 +31,8 @@
 #include "verilated_fst_c.h"
 #endif
 
-#define BRAMBLE_SIM_ABI 1
+// 2: bramble_sim_new takes the memory directory.
+#define BRAMBLE_SIM_ABI 2
 
 // Built with -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL: a $finish, $stop or fatal error in
 // the design must never end the host process (Verilator's defaults call exit() on the second
@@ -99,12 +106,19 @@ int bramble_sim_traced(void) {
 }
 
 // Creates the model, opens the FST trace if `trace_path` is non-NULL (and the library was built
-// with tracing), and runs the initial blocks (where $readmemh happens). Returns NULL on failure.
-void* bramble_sim_new(const char* trace_path) {
+// with tracing), and runs the initial blocks (where $readmemh happens). Memory images are read
+// from the directory `mem_dir` (an absolute path; NULL: the working directory). Returns NULL on
+// failure.
+void* bramble_sim_new(const char* mem_dir, const char* trace_path) {
     Sim* s = new Sim();
     s->ctx.reset(new VerilatedContext());
     s->ctx->debug(0);
     s->ctx->randReset(0);
+    // The plusargs must be in place before the first eval() runs the initial blocks; a design
+    // that asks for plusargs when none were ever set makes Verilator abort the process.
+    const std::string mem_arg = std::string("+bramble_mem_dir=") + (mem_dir ? mem_dir : "");
+    const char* argv[] = {"bramble_sim", mem_arg.c_str()};
+    s->ctx->commandArgs(mem_dir ? 2 : 1, argv);
 #ifdef BRAMBLE_TRACE
     if (trace_path) s->ctx->traceEverOn(true);
 #endif
