@@ -17,12 +17,14 @@ pub struct DevMemConfig {
     pub path: PathBuf,
     /// Physical base address of the accelerator's address space.
     pub base: u64,
-    /// Bytes to map; `None` = the bundle's address space.
+    /// Size in bytes of the accelerator's range at `base` (the Vivado address editor's range),
+    /// checked to cover the bundle's address space; `None` = exactly the address space. Only the
+    /// bundle's address space is ever mapped, whatever this says.
     pub size: Option<u64>,
 }
 
 impl DevMemConfig {
-    /// `/dev/mem` at `base`, mapping exactly the bundle's address space.
+    /// `/dev/mem` at `base`, with a range of exactly the bundle's address space.
     pub fn at(base: u64) -> DevMemConfig {
         DevMemConfig {
             path: PathBuf::from("/dev/mem"),
@@ -41,7 +43,8 @@ pub struct DevMemBackend {
 }
 
 impl DevMemBackend {
-    /// Maps the window; `space` is the bundle's address space, which the window must cover.
+    /// Maps `space` bytes (the bundle's address space) at `base`, after checking that the
+    /// configured range (`size`) covers them.
     pub fn open(cfg: &DevMemConfig, space: u64) -> Result<DevMemBackend> {
         let size = cfg.size.unwrap_or(space);
         if size < space {
@@ -57,7 +60,8 @@ impl DevMemBackend {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .custom_flags(nix::libc::O_SYNC)
+            // O_NONBLOCK: a `--mem` path that is not a memory device must not hang the open.
+            .custom_flags(nix::libc::O_SYNC | nix::libc::O_NONBLOCK)
             .open(&cfg.path)
             .map_err(|e| Error::io("open", &cfg.path, e))?;
         let map = Mapping::new(&file, &cfg.path, cfg.base, space)?;

@@ -1,13 +1,16 @@
 //! Zynq UIO backend: `/dev/uioN` found by name under `<sysfs>/class/uio/*/name`, map 0 mapped with
 //! memmap2 (size from `maps/map0/size`), volatile 32-bit accesses, interrupt wait through the UIO
-//! fd (write 1 to re-enable, poll with a timeout, read the 4-byte event count).
+//! fd (write 1 to re-enable, poll with a timeout, read the 4-byte event count). The node is opened
+//! non-blocking, so neither the open nor a read can outlast the caller's timeout.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::backend::{check_access, Backend, Event};
@@ -129,11 +132,7 @@ impl UioBackend {
                 needed: space,
             });
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&node)
-            .map_err(|e| Error::io("open", &node, e))?;
+        let file = open_device_node(&node, true).map_err(|e| Error::io("open", &node, e))?;
         // Map N of a UIO device is at file offset N * page size; map 0 at 0.
         let map = Mapping::new(&file, &node, 0, space)?;
         Ok(UioBackend {
@@ -183,38 +182,60 @@ impl Backend for UioBackend {
             }
             return Err(Error::io("re-enable the interrupt through", &self.node, e));
         }
-        wait_fd(&mut self.file, &self.node, timeout, None)
+        wait_fd(&mut self.file, &self.node, timeout)
     }
 }
 
-/// Optionally writes `rearm` (UIO: 1 re-enables the interrupt), polls `file` for input up to
-/// `timeout`, and reads the 4-byte event count if it became readable.
-pub(crate) fn wait_fd(
-    file: &mut File,
-    path: &Path,
-    timeout: Duration,
-    rearm: Option<u32>,
-) -> Result<Event> {
-    if let Some(v) = rearm {
-        file.write_all(&v.to_ne_bytes())
-            .map_err(|e| Error::io("re-enable the interrupt through", path, e))?;
-    }
-    // Round up so a sub-millisecond remainder still waits instead of returning at once forever.
-    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-    let ready = {
+/// Opens a device node without blocking: `O_NONBLOCK`, so a node that would block the open (a
+/// FIFO where a device should be, a driver waiting for something) returns at once instead of
+/// hanging before any timeout applies. Reads of interrupt nodes only follow a `poll` that
+/// reported them readable (see [`wait_fd`]).
+pub(crate) fn open_device_node(path: &Path, write: bool) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(write)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Polls `file` for input up to `timeout` and, if it became readable, reads the 4-byte event
+/// count (UIO and XDMA events nodes both count interrupts this way). Never blocks longer than
+/// `timeout`: a signal restarts the poll with the time left, and a read that would block (a
+/// wake-up without an event) is [`Event::Quiet`].
+pub(crate) fn wait_fd(file: &mut File, path: &Path, timeout: Duration) -> Result<Event> {
+    let began = Instant::now();
+    let revents = loop {
+        let left = timeout.saturating_sub(began.elapsed());
+        // Round up so a sub-millisecond remainder still waits instead of returning at once forever.
+        let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
-        let n = poll(
+        match poll(
             &mut fds,
             PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-        )
-        .map_err(|e| Error::io("poll", path, std::io::Error::from_raw_os_error(e as i32)))?;
-        n > 0
+        ) {
+            Ok(0) => return Ok(Event::Quiet),
+            Ok(_) => break fds[0].revents().unwrap_or(PollFlags::empty()),
+            Err(Errno::EINTR) if began.elapsed() < timeout => continue,
+            Err(Errno::EINTR) => return Ok(Event::Quiet),
+            Err(e) => {
+                return Err(Error::io(
+                    "poll",
+                    path,
+                    std::io::Error::from_raw_os_error(e as i32),
+                ))
+            }
+        }
     };
-    if !ready {
-        return Ok(Event::Quiet);
+    if !revents.contains(PollFlags::POLLIN) {
+        return Err(Error::Backend {
+            backend: format!("interrupt node {}", path.display()),
+            detail: format!("poll reported {revents:?} instead of an event"),
+        });
     }
     let mut count = [0u8; 4];
-    file.read_exact(&mut count)
-        .map_err(|e| Error::io("read the interrupt count from", path, e))?;
-    Ok(Event::Fired)
+    match file.read_exact(&mut count) {
+        Ok(()) => Ok(Event::Fired),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(Event::Quiet),
+        Err(e) => Err(Error::io("read the interrupt count from", path, e)),
+    }
 }

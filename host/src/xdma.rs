@@ -1,8 +1,12 @@
 //! PCIe XDMA backend (Xilinx's `xdma` driver): registers through the `xdma{N}_user` BAR mapping,
 //! bulk input/output through the `xdma{N}_h2c_{C}` / `xdma{N}_c2h_{C}` DMA nodes (pwrite / pread
 //! at the accelerator's AXI address), and the done interrupt through `xdma{N}_events_{K}`.
+//!
+//! Every node is opened non-blocking (a node that is not what it should be, say a FIFO, must not
+//! hang the open); the driver's DMA reads and writes are synchronous with its own timeout
+//! whatever the flag, and the events node is only read after `poll` reports it readable.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +14,7 @@ use std::time::Duration;
 use crate::backend::{check_access, Backend, Event};
 use crate::error::{Error, Result};
 use crate::mmio::Mapping;
-use crate::uio::wait_fd;
+use crate::uio::{open_device_node, wait_fd};
 
 /// Where the accelerator is behind an XDMA core.
 #[derive(Debug, Clone)]
@@ -57,16 +61,30 @@ pub struct XdmaBackend {
 }
 
 fn open_node(path: &Path, write: bool) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(write)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::DeviceAbsent {
-                what: "XDMA device node (is the xdma driver loaded?)".into(),
-                path: path.to_path_buf(),
-            },
-            _ => Error::io("open", path, e),
+    open_device_node(path, write).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::DeviceAbsent {
+            what: "XDMA device node (is the xdma driver loaded?)".into(),
+            path: path.to_path_buf(),
+        },
+        _ => Error::io("open", path, e),
+    })
+}
+
+/// File positions are a signed 64-bit `off_t`: the largest AXI address a DMA node can reach.
+const MAX_DMA_ADDRESS: u64 = i64::MAX as u64;
+
+/// The AXI address of byte `offset` of the accelerator, `axi_base + offset`, checked: a base
+/// near the top of the address range must be an error naming both numbers, never wrap to a low
+/// address and DMA into whatever lives there.
+fn axi_address(axi_base: u64, offset: u64) -> Result<u64> {
+    axi_base
+        .checked_add(offset)
+        .filter(|&a| a <= MAX_DMA_ADDRESS)
+        .ok_or(Error::AddressOverflow {
+            what: "XDMA AXI address (axi_base + offset)",
+            base: axi_base,
+            offset,
+            limit: MAX_DMA_ADDRESS,
         })
 }
 
@@ -78,6 +96,9 @@ impl XdmaBackend {
         let user_path = cfg.dev_root.join(format!("xdma{n}_user"));
         let h2c_path = cfg.dev_root.join(format!("xdma{n}_h2c_{c}"));
         let c2h_path = cfg.dev_root.join(format!("xdma{n}_c2h_{c}"));
+        // Every DMA transfer lies inside the address space: checking its last byte here means
+        // no transfer can leave the AXI address range later.
+        axi_address(cfg.axi_base, space.saturating_sub(1))?;
         let user_file = open_node(&user_path, true)?;
         if cfg.bar_offset % 4 != 0 {
             return Err(Error::Unaligned {
@@ -131,7 +152,7 @@ impl Backend for XdmaBackend {
     fn read_words(&mut self, offset: u64, out: &mut [u32]) -> Result<()> {
         check_access(offset, out.len(), self.space)?;
         let mut bytes = vec![0u8; out.len() * 4];
-        let addr = self.axi_base + offset;
+        let addr = axi_address(self.axi_base, offset)?;
         let n = self
             .c2h
             .read_at(&mut bytes, addr)
@@ -155,7 +176,7 @@ impl Backend for XdmaBackend {
     fn write_words(&mut self, offset: u64, data: &[u32]) -> Result<()> {
         check_access(offset, data.len(), self.space)?;
         let bytes = words_to_bytes(data);
-        let addr = self.axi_base + offset;
+        let addr = axi_address(self.axi_base, offset)?;
         let n = self
             .h2c
             .write_at(&bytes, addr)
@@ -179,7 +200,7 @@ impl Backend for XdmaBackend {
     fn wait_event(&mut self, timeout: Duration) -> Result<Event> {
         match &mut self.events {
             // The events node needs no re-arm write: a read consumes the pending events.
-            Some((file, path)) => wait_fd(file, path, timeout, None),
+            Some((file, path)) => wait_fd(file, path, timeout),
             None => Ok(Event::Unsupported),
         }
     }

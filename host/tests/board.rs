@@ -438,3 +438,126 @@ fn wrong_device_behind_a_board_backend_is_refused() {
         "{e}"
     );
 }
+
+/// Regression (issue: `--axi-base + offset` wrapped): with `axi_base` near `u64::MAX` the DMA
+/// address wrapped to a small one (release builds) and transfers went to address 0. Now the open
+/// refuses it, naming both numbers; so does a base past the largest file position (`off_t`).
+#[test]
+fn xdma_axi_base_overflow_is_an_error_naming_both_numbers() {
+    let t = tree();
+    let dev = fake_xdma(&t.root);
+    let cfg = |axi_base| XdmaConfig {
+        dev_root: dev.clone(),
+        axi_base,
+        ..XdmaConfig::new(0)
+    };
+    for axi_base in [u64::MAX - 0xFFF, u64::MAX, i64::MAX as u64 - 0xFFF] {
+        let e = XdmaBackend::open(&cfg(axi_base), SPACE).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(e, Error::AddressOverflow { base, offset: 0x3FFF, .. } if base == axi_base),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("{axi_base:#x}")) && msg.contains("0x3fff"),
+            "{msg}"
+        );
+    }
+    // The highest base whose last byte is still a file position is accepted.
+    XdmaBackend::open(&cfg(i64::MAX as u64 - (SPACE - 1)), SPACE).unwrap();
+    // Nothing was written at the low addresses a wrapped address would have hit.
+    assert_eq!(
+        std::fs::read(dev.join("xdma0_h2c_0")).unwrap(),
+        id_image(),
+        "the device image is untouched"
+    );
+}
+
+/// Runs `f` (an open) on a thread and returns its result; fails the test only if it never returns
+/// (a blocking open of a node with no partner waits forever). No time bound is asserted: the grace
+/// period is only how long to wait before calling it a hang. On a hang `unblock` releases the
+/// thread so the test binary can still exit.
+fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static, unblock: impl FnOnce()) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(v) => v,
+        Err(_) => {
+            unblock();
+            panic!("opening the device never returned: a blocking open of the node");
+        }
+    }
+}
+
+/// Replaces `path` with a FIFO that nobody writes to: a stand-in for a device node whose
+/// blocking read-only open would never return.
+fn fifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+/// Opens the write end of each FIFO without blocking, which lets a blocked reader's open return.
+fn release(fifos: &[PathBuf]) {
+    use std::os::unix::fs::OpenOptionsExt;
+    for f in fifos {
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(f);
+    }
+}
+
+/// Regression (issue: opening a device node was outside every timeout): the XDMA c2h and events
+/// nodes are opened read-only, and a blocking open of a node with no partner (here a FIFO with no
+/// writer) never returned. Opened non-blocking, the open proceeds, the interrupt wait returns
+/// after its timeout, and the DMA read is a clear error naming the node.
+#[test]
+fn xdma_open_of_a_node_that_would_block_returns() {
+    let t = tree();
+    let dev = fake_xdma(&t.root);
+    let fifos = vec![dev.join("xdma0_c2h_0"), dev.join("xdma0_events_1")];
+    for f in &fifos {
+        fifo(f);
+    }
+    let cfg = XdmaConfig {
+        dev_root: dev.clone(),
+        event: Some(1),
+        ..XdmaConfig::new(0)
+    };
+    let (event, read) = returns(
+        move || {
+            let mut be = XdmaBackend::open(&cfg, SPACE).expect("opening proceeds");
+            let event = be.wait_event(Duration::from_millis(20));
+            let read = be.read_words(0x2000, &mut [0u32; 3]);
+            (event, read)
+        },
+        || release(&fifos),
+    );
+    match event {
+        Ok(Event::Quiet) => {}
+        Err(e) => assert!(e.to_string().contains("xdma0_events_1"), "{e}"),
+        Ok(other) => panic!("nothing was written to the events node, got {other:?}"),
+    }
+    let e = read.unwrap_err();
+    assert!(e.to_string().contains("xdma0_c2h_0"), "{e}");
+}
+
+/// The UIO node opened the same way: a FIFO in its place opens without blocking and is refused
+/// when mapped (a clear error naming the node), never a hang.
+#[test]
+fn uio_open_of_a_node_that_would_block_returns() {
+    let t = tree();
+    let (sys, dev) = fake_uio(&t.root, "0x4000");
+    let node = dev.join("uio1");
+    fifo(&node);
+    let cfg = uio_cfg(&sys, &dev, true);
+    let fifos = vec![node];
+    let r = returns(
+        move || UioBackend::open(&cfg, SPACE).map(|_| ()),
+        || release(&fifos),
+    );
+    let e = r.unwrap_err();
+    assert!(e.to_string().contains("uio1"), "{e}");
+}
