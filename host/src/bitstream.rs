@@ -80,10 +80,10 @@ impl Bitstream {
     /// Reads and parses a `.bit` file.
     pub fn read(path: impl AsRef<Path>) -> Result<Bitstream> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            action: "read bitstream",
+        // An unreadable `.bit` is a bitstream problem (exit code 6), whatever the I/O error.
+        let bytes = std::fs::read(path).map_err(|e| Error::Bitstream {
             path: path.to_path_buf(),
-            source,
+            reason: format!("cannot read: {e}"),
         })?;
         Bitstream::parse(&bytes, path)
     }

@@ -63,8 +63,8 @@ pub fn state(cfg: &FpgaManagerConfig) -> Result<String> {
 }
 
 /// Writes `image` as `<firmware_dir>/<name>`, asks fpga_manager to load it and waits for
-/// `operating`. A state containing `error` fails at once; anything else until the timeout is
-/// [`Error::FpgaManagerTimeout`] with the last state seen.
+/// `operating`. A state containing `error` fails at once with [`Error::FpgaManagerFailed`];
+/// anything else until the timeout is [`Error::FpgaManagerTimeout`] with the last state seen.
 pub fn load_image(cfg: &FpgaManagerConfig, name: &str, image: &[u8]) -> Result<()> {
     if name.is_empty() || name.contains('/') {
         return Err(Error::Bitstream {
@@ -83,7 +83,8 @@ pub fn load_image(cfg: &FpgaManagerConfig, name: &str, image: &[u8]) -> Result<(
         });
     }
     let fw = cfg.firmware_dir.join(name);
-    std::fs::write(&fw, image).map_err(|e| Error::io("write firmware image", &fw, e))?;
+    // Through a temporary sibling and a rename: the kernel never reads half an image.
+    crate::fsutil::write_atomic(&fw, image)?;
     write_attr(&dir.join("flags"), &format!("{}\n", cfg.flags))?;
     // Writing the name starts the load; the kernel resolves it against its firmware path.
     write_attr(&dir.join("firmware"), &format!("{name}\n"))?;
@@ -95,9 +96,10 @@ pub fn load_image(cfg: &FpgaManagerConfig, name: &str, image: &[u8]) -> Result<(
             return Ok(());
         }
         if last.contains("error") {
-            return Err(Error::Backend {
-                backend: format!("fpga_manager {}", dir.display()),
-                detail: format!("loading {name} failed: state is `{last}`"),
+            return Err(Error::FpgaManagerFailed {
+                path: dir,
+                firmware: name.to_string(),
+                state: last,
             });
         }
         let elapsed = began.elapsed();
@@ -127,6 +129,9 @@ pub fn load_bitstream(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bramble".into());
-    load_image(cfg, &format!("{stem}.bin"), &bin)?;
+    let name = format!("{stem}.bin");
+    // A `.bit` that lives in the firmware directory under the `.bin` name would be replaced.
+    crate::fsutil::check_output(&cfg.firmware_dir.join(&name), &[bit_path], true)?;
+    load_image(cfg, &name, &bin)?;
     Ok(bit)
 }
