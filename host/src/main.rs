@@ -1,15 +1,16 @@
 //! `bramble-host`: the board binary. Loads bitstreams, identifies devices, runs inputs. Thin glue
 //! over the `bramble_host` library; maps errors to exit codes and prints the chain once.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use bramble_host::cli::{parse_duration, BackendArgs};
+use bramble_host::bitstream::Bitstream;
+use bramble_host::cli::{parse_duration, BackendArgs, BackendKind};
 use bramble_host::fpga_manager::{self, FpgaManagerConfig};
-use bramble_host::manifest::Registers;
-use bramble_host::{Bundle, Error, Identity};
+use bramble_host::{fsutil, report, Bundle, Error, Identity};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -47,6 +48,9 @@ enum Command {
         /// Only parse and check, and write the byte-swapped .bin here instead of loading.
         #[arg(long, value_name = "FILE.bin")]
         bin_out: Option<PathBuf>,
+        /// Replace an existing --bin-out file.
+        #[arg(long, requires = "bin_out")]
+        force: bool,
     },
     /// Read and print the identification block; check it against a bundle if given.
     Info {
@@ -66,7 +70,7 @@ enum Command {
         /// float32/float64 .npy, 2-D (one input per row) or 1-D (one input).
         #[arg(long, value_name = "X.npy")]
         input: PathBuf,
-        /// Print {"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]}.
+        /// Print {"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]} (one line) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -74,23 +78,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    bramble_host::cleanup::install();
+    match claim_and_run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit_code(&err))
-        }
+        Err(err) => bramble_host::report::fail(&*err),
     }
 }
 
-/// Maps the first host-library error in the chain to its exit code (see `cli::exit_code`).
-fn exit_code(err: &anyhow::Error) -> u8 {
-    err.chain()
-        .find_map(|c| c.downcast_ref::<Error>())
-        .map_or(1, bramble_host::cli::exit_code)
+fn claim_and_run(cli: Cli) -> anyhow::Result<()> {
+    // Results go only to `out`; fd 1 is stderr from here on, so nothing a simulated design or a
+    // tool prints can corrupt them (`--json` stays valid JSON).
+    let mut out = bramble_host::report::claim_stdout()?;
+    run(cli, &mut out)
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Load {
             bitstream,
@@ -100,8 +102,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             manager,
             timeout,
             bin_out,
+            force,
         } => {
-            let bundle = Bundle::load(&bundle)?;
+            let bundle_dir = bundle;
+            let bundle = Bundle::load(&bundle_dir)?;
             let part = &bundle.manifest().part;
             let cfg = FpgaManagerConfig {
                 sysfs_root,
@@ -111,45 +115,50 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 timeout,
             };
             let bit = match bin_out {
-                Some(out) => {
-                    let bit = bramble_host::bitstream::Bitstream::read(&bitstream)?;
+                Some(dest) => {
+                    // Never onto the .bit itself (a link to it included) or into the bundle.
+                    fsutil::check_output(&dest, &[&bitstream, &bundle_dir], force)
+                        .map_err(Error::from)?;
+                    let bit = Bitstream::read(&bitstream)?;
                     bit.check_part(part, &bitstream)?;
                     let bin = bit.to_bin(&bitstream)?;
-                    std::fs::write(&out, bin)
-                        .with_context(|| format!("cannot write {}", out.display()))?;
-                    eprintln!("wrote {}", out.display());
+                    fsutil::write_atomic(&dest, &bin).map_err(Error::from)?;
+                    eprintln!("wrote {}", dest.display());
                     bit
                 }
                 None => fpga_manager::load_bitstream(&cfg, &bitstream, part)?,
             };
-            println!(
+            writeln!(
+                out,
                 "design {} part {} built {} {}, {} bytes of configuration data",
                 bit.design,
                 bit.part,
                 bit.date,
                 bit.time,
                 bit.data.len()
-            );
+            )?;
             Ok(())
         }
         Command::Info { backend, bundle } => {
-            let bundle = bundle.map(Bundle::load).transpose()?;
+            let bundle = bundle
+                .map(|dir| load_bundle(&dir, backend.backend))
+                .transpose()?;
             let mut be = backend.open_backend(bundle.as_ref())?;
-            let (regs, space) = match &bundle {
-                Some(b) => (b.manifest().registers, b.address_space()),
-                None => (Registers::STANDARD, 0x1000),
-            };
-            let id = Identity::read(be.as_mut(), &regs, space)?;
-            println!("{}", be.describe());
-            println!("{id}");
+            let space = bundle
+                .as_ref()
+                .map_or(bramble_abi::regs::MIN_WINDOW_BYTES, Bundle::address_space);
+            let id = Identity::read(be.as_mut(), space)?;
+            writeln!(out, "{}", be.describe())?;
+            writeln!(out, "{id}")?;
             if let Some(b) = &bundle {
                 id.check(b)
                     .with_context(|| format!("checking against {}", b.dir().display()))?;
-                println!(
+                writeln!(
+                    out,
                     "matches bundle {} ({})",
                     b.manifest().name,
                     b.dir().display()
-                );
+                )?;
             }
             Ok(())
         }
@@ -159,24 +168,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             input,
             json,
         } => {
-            let bundle = Bundle::load(&bundle)?;
-            let inputs = bramble_host::npy::read_inputs(&input)?;
+            let bundle = load_bundle(&bundle, backend.backend)?;
+            let inputs = report::read_inputs(&input, &bundle)?;
             let mut dev = backend.open(bundle)?;
-            let batch = dev.run_batch(&inputs, backend.timeout)?;
-            if json {
-                println!("{}", serde_json::to_string(&batch)?);
-            } else {
-                for (i, ((out, raw), cycles)) in batch
-                    .outputs
-                    .iter()
-                    .zip(&batch.raw)
-                    .zip(&batch.cycles)
-                    .enumerate()
-                {
-                    println!("[{i}] {cycles} cycles: {out:?} (raw {raw:?})");
-                }
-            }
+            report::run(&mut dev, &inputs, backend.timeout, json, out)?;
             Ok(())
         }
+    }
+}
+
+/// The bundle at `dir`; for the simulator, which builds its RTL, with every file checked against
+/// the manifest (a board needs only the manifest).
+fn load_bundle(dir: &Path, backend: BackendKind) -> bramble_host::Result<Bundle> {
+    if backend == BackendKind::Sim {
+        Bundle::load_checked(dir)
+    } else {
+        Bundle::load(dir)
     }
 }

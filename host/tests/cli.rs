@@ -111,8 +111,9 @@ fn info_prints_and_checks_the_identification_block() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
+    // A backend option missing for uio without a bundle is a usage error.
     let o = bin().arg("info").args(uio_args(&t)).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("--uio-name"), "{:?}", text(&o));
 }
 
@@ -287,7 +288,7 @@ fn bad_input_files_exit_7() {
             "<f8",
             vec![1, 5],
             f64s(&[0.0; 5]),
-            "expected 4 values, got 5",
+            "inputs have 5 values per row but the bundle `standin` expects 4 (input.size)",
         ),
     ];
     for (name, descr, shape, data, expect) in cases {
@@ -394,4 +395,195 @@ fn board_build_refuses_the_sim_backend_clearly() {
         "{:?}",
         text(&o)
     );
+}
+
+/// A UIO tree plus a fake fpga_manager in `state`, a firmware directory and a good `.bit`.
+struct Fpga {
+    t: Uio,
+    fw: PathBuf,
+    bit: PathBuf,
+}
+
+fn fpga_tree(state: &str) -> Fpga {
+    let t = uio_tree(0);
+    let mgr = t.root.join("sys/class/fpga_manager/fpga0");
+    std::fs::create_dir_all(&mgr).unwrap();
+    for (f, v) in [("flags", ""), ("firmware", ""), ("state", state)] {
+        std::fs::write(mgr.join(f), v).unwrap();
+    }
+    let fw = t.root.join("firmware");
+    std::fs::create_dir_all(&fw).unwrap();
+    let bit = t.root.join("good.bit");
+    let data: Vec<u8> = (0..64).collect();
+    std::fs::write(
+        &bit,
+        bramble_host::bitstream::build("top", "7z020clg400", "2026/11/27", "16:00:00", &data),
+    )
+    .unwrap();
+    Fpga { t, fw, bit }
+}
+
+fn load(f: &Fpga, bit: &Path, extra: &[&std::ffi::OsStr]) -> Output {
+    bin()
+        .arg("load")
+        .arg(bit)
+        .arg("--bundle")
+        .arg(&f.t.bundle)
+        .arg("--sysfs-root")
+        .arg(f.t.root.join("sys"))
+        .arg("--firmware-dir")
+        .arg(&f.fw)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Regression: an fpga_manager `error` state was a generic backend error, so `load` exited 1; the
+/// documented code for a failed load is 6.
+#[test]
+fn load_error_state_exits_6() {
+    let f = fpga_tree("write error\n");
+    let o = load(&f, &f.bit, &["--timeout".as_ref(), "30s".as_ref()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{out}\n{err}");
+    assert!(err.contains("state is `write error`"), "{err}");
+    assert!(err.contains("good.bin"), "names the image: {err}");
+    assert_eq!(
+        err.matches("error:").count(),
+        1,
+        "chain printed once: {err}"
+    );
+    assert!(out.is_empty(), "{out}");
+}
+
+/// Regression: `--bin-out` onto the `.bit` itself (or a link to it) destroyed the input: it was
+/// truncated and replaced by its own byte-swapped data. Now refused, with or without `--force`,
+/// and an existing output is replaced only with `--force`, atomically.
+#[test]
+fn bin_out_never_overwrites_the_bitstream_and_needs_force_to_replace() {
+    let f = fpga_tree("operating\n");
+    let original = std::fs::read(&f.bit).unwrap();
+    let hard = f.t.root.join("hard.bin");
+    std::fs::hard_link(&f.bit, &hard).unwrap();
+    let soft = f.t.root.join("soft.bin");
+    std::os::unix::fs::symlink(&f.bit, &soft).unwrap();
+    for out in [&f.bit, &hard, &soft] {
+        for force in [false, true] {
+            let mut extra = vec![std::ffi::OsStr::new("--bin-out"), out.as_os_str()];
+            if force {
+                extra.push("--force".as_ref());
+            }
+            let o = load(&f, &f.bit, &extra);
+            let (stdout, err) = text(&o);
+            assert_eq!(o.status.code(), Some(1), "{out:?} {force}: {stdout}\n{err}");
+            assert!(err.contains("same file as the input"), "{err}");
+            assert_eq!(std::fs::read(&f.bit).unwrap(), original, "{out:?} {force}");
+        }
+    }
+    // Into the bundle directory: refused too (it would break the bundle's file list).
+    let inside = f.t.bundle.join("x.bin");
+    let o = load(&f, &f.bit, &["--bin-out".as_ref(), inside.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(!inside.exists());
+
+    // A new file is written; an existing one only with --force.
+    let dest = f.t.root.join("out.bin");
+    let o = load(&f, &f.bit, &["--bin-out".as_ref(), dest.as_os_str()]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(std::fs::read(&dest).unwrap()[..4], [3, 2, 1, 0]);
+    std::fs::write(&dest, b"keep").unwrap();
+    let o = load(&f, &f.bit, &["--bin-out".as_ref(), dest.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("--force"), "{:?}", text(&o));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"keep");
+    let o = load(
+        &f,
+        &f.bit,
+        &["--bin-out".as_ref(), dest.as_os_str(), "--force".as_ref()],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(std::fs::read(&dest).unwrap()[..4], [3, 2, 1, 0]);
+    let names: Vec<String> = std::fs::read_dir(&f.t.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "no temporary left: {names:?}");
+    // Nothing was loaded: --bin-out only converts.
+    assert!(std::fs::read_dir(&f.fw).unwrap().next().is_none());
+    // --force means nothing without --bin-out.
+    let o = load(&f, &f.bit, &["--force".as_ref()]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+}
+
+/// The text form of `run` is the one `bramble run` / `bramble sim` print (the host library's
+/// `report` module): `bramble infer`'s lines plus cycles.
+#[test]
+fn run_text_on_a_board_backend() {
+    let t = uio_tree(4 | (3 << 16));
+    let node = t.root.join("dev/uio0");
+    let mut img = std::fs::read(&node).unwrap();
+    for (off, w) in [
+        (0x24usize, 1u32),
+        (0x28, 99),
+        (0x2000, 7),
+        (0x2004, (-2i32) as u32),
+        (0x2008, 512),
+    ] {
+        img[off..off + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    std::fs::write(&node, img).unwrap();
+    let x = t.root.join("x.npy");
+    write_npy(&x, "<f8", &[4], &f64s(&[0.5, 0.25, 0.0, -1.0]));
+    let o = bin()
+        .arg("run")
+        .args(uio_args(&t))
+        .arg("--bundle")
+        .arg(&t.bundle)
+        .arg("--input")
+        .arg(&x)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(
+        out,
+        "0: outputs [0.02734375, -0.0078125, 2.0]\n0: raw     [7, -2, 512]\n0: cycles  99\n"
+    );
+}
+
+/// Bad bundles exit 7 like bad input files: an invalid manifest (any backend), and for the
+/// simulator a bundle file that is not the one listed (checked before anything is built).
+#[test]
+fn bad_bundles_exit_7() {
+    let t = uio_tree(4 | (3 << 16));
+    let x = t.root.join("x.npy");
+    write_npy(&x, "<f8", &[4], &f64s(&[0.0; 4]));
+    let run = |extra: &[&str]| {
+        bin()
+            .arg("run")
+            .args(extra)
+            .arg("--bundle")
+            .arg(&t.bundle)
+            .arg("--input")
+            .arg(&x)
+            .output()
+            .unwrap()
+    };
+    let rtl = t.bundle.join("rtl/standin_top.v");
+    let v = std::fs::read_to_string(&rtl).unwrap();
+    std::fs::write(&rtl, format!("{v}\n// edited\n")).unwrap();
+    let cache = t.root.join("cache");
+    let o = run(&["--backend", "sim", "--sim-cache", cache.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(7), "{:?}", text(&o));
+    assert!(text(&o).1.contains("rtl/standin_top.v"), "{:?}", text(&o));
+    assert!(!cache.exists(), "nothing built");
+
+    let manifest = t.bundle.join("manifest.json");
+    std::fs::write(&manifest, "{ not json").unwrap();
+    let args = uio_args(&t);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(7), "{:?}", text(&o));
+    assert!(text(&o).1.contains("manifest.json"), "{:?}", text(&o));
 }

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bramble_host::sim::{self, SimBackend, SimOptions};
 use bramble_host::{Backend, Device, Error};
@@ -79,7 +79,7 @@ fn end_to_end_driver_sequence() {
     for (x, raw) in xs.iter().zip(&batch.raw) {
         let q: Vec<i64> = x
             .iter()
-            .map(|&v| bramble_host::numeric::quantize(v, 8, 16))
+            .map(|&v| bramble_abi::numeric::quantize(v, 8, 16))
             .collect();
         assert_eq!(raw, &standin_expected(&q));
     }
@@ -118,11 +118,9 @@ fn stalled_design_times_out_with_cycles_reached() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &standin_manifest("standin_stall_top"));
     let mut dev = open(bundle, &opts()).unwrap();
-    let began = Instant::now();
     let e = dev
         .run_raw(&[1, 2, 3, 4], Duration::from_millis(300))
         .unwrap_err();
-    let took = began.elapsed();
     match &e {
         Error::Timeout {
             timeout,
@@ -135,7 +133,6 @@ fn stalled_design_times_out_with_cycles_reached() {
         }
         other => panic!("expected a timeout with cycles, got {other:?}"),
     }
-    assert!(took < Duration::from_secs(3), "took {took:?}");
     let msg = e.to_string();
     assert!(
         msg.contains("timeout 300ms") && msg.contains("simulated cycles reached"),
@@ -372,4 +369,54 @@ fn long_memory_directory_works_up_to_the_limit() {
         e.to_string().contains(&format!("at most {limit} bytes")),
         "{e}"
     );
+}
+
+/// Regression: a design that `$display`s while simulated (a debugging print, and Verilator's own
+/// run-time messages go the same way) wrote into stdout through fd 1, between or after the JSON
+/// of `bramble-host run --json`, which then no longer parsed. fd 1 now points at stderr while the
+/// command runs; only the results reach stdout.
+#[test]
+fn design_output_never_reaches_json_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let chatty = "standin_chatty_top.v";
+    std::fs::create_dir_all(bundle.join("rtl")).unwrap();
+    std::fs::copy(fixtures().join(chatty), bundle.join("rtl").join(chatty)).unwrap();
+    let mut m = standin_manifest("standin_top");
+    m.top = "standin_chatty_top".into();
+    m.rtl_files = vec![chatty.into(), "standin_top.v".into()];
+    m.files.push(bramble_abi::manifest::FileEntry {
+        path: format!("rtl/{chatty}"),
+        sha256: bramble_abi::manifest::sha256_hex(&std::fs::read(fixtures().join(chatty)).unwrap()),
+    });
+    write_bundle(&bundle, &m);
+    let rows = [[0.5, -0.25, 1.0, 0.0], [-1.0, 2.0, 3.0, 4.0]];
+    let x = dir.path().join("x.npy");
+    write_npy_f64(&x, &rows);
+    let o = Command::new(env!("CARGO_BIN_EXE_bramble-host"))
+        .args(["run", "--backend", "sim", "--json", "--bundle"])
+        .arg(&bundle)
+        .arg("--input")
+        .arg(&x)
+        .arg("--sim-cache")
+        .arg(sim_cache())
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}\nstderr:\n{err}"));
+    for (i, r) in rows.iter().enumerate() {
+        let q: Vec<i64> = r.iter().map(|&f| (f * 256.0).round() as i64).collect();
+        assert_eq!(
+            v["raw"][i],
+            serde_json::json!(standin_expected(&q)),
+            "row {i}"
+        );
+    }
+    // The design did print: on stderr.
+    assert!(err.contains("standin_chatty_top: AXI write"), "{err}");
 }
