@@ -201,7 +201,7 @@ impl Manifest {
             let ok = !v.is_empty()
                 && v.len() <= 64
                 && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'));
             if !ok {
                 return Err(bad(field, format!("{v:?}: expected a part or family name")));
             }

@@ -357,18 +357,21 @@ fn inspect(net: &Path, pes: usize, part: Option<&str>, json: bool) -> Result<()>
 }
 
 /// Inputs from `path`, checked against the model's input width.
+/// Inputs from `path`, every row checked against the model's input width (a bad input file is
+/// exit 7, as for `run`: the host's error).
 fn read_inputs(path: &Path, model: &bramble::model::Model) -> Result<Vec<Vec<f64>>> {
     let rows = bramble_abi::array::read_inputs(path)?;
-    if let Some(r) = rows.first() {
-        if r.len() != model.input.size {
-            bail!(
-                "{}: inputs have {} values per row but network `{}` expects {} (input.size)",
-                path.display(),
+    if let Some(r) = rows.iter().find(|r| r.len() != model.input.size) {
+        return Err(bramble_host::Error::Input {
+            path: path.to_path_buf(),
+            reason: format!(
+                "inputs have {} values per row but network `{}` expects {} (input.size)",
                 r.len(),
                 model.name,
                 model.input.size
-            );
+            ),
         }
+        .into());
     }
     Ok(rows)
 }

@@ -11,7 +11,10 @@ use std::path::Path;
 /// with every needle in the message, and the directory must hold exactly what it held before.
 fn expect_error(dir: &Path, what: &str, needles: &[&str]) -> String {
     let before = dir_names(dir);
-    let out = bramble_in(dir, &["compress", "net.yaml", "-o", "model.json"]);
+    let out = bramble_in(
+        dir,
+        &["compress", "net.yaml", "-o", "model.json", "--force"],
+    );
     assert_clean_failure(&out, what, needles);
     assert_eq!(
         dir_names(dir),
@@ -479,6 +482,7 @@ fn output_into_missing_directory() {
     assert_eq!(dir_names(dir.path()), ["net.yaml", "w.npz"]);
 }
 
+/// A bad input file exits 7 (docs/host.md), in `infer` as in `run`.
 #[test]
 fn wrong_input_width_in_infer() {
     let dir = tiny_dir(TINY_YAML);
@@ -487,27 +491,32 @@ fn wrong_input_width_in_infer() {
     write_npy_rows(&d.join("x4.npy"), &[vec![0.1; 4]]);
     for net in ["net.yaml", "m.json"] {
         let out = bramble_in(d, &["infer", net, "--input", "x4.npy", "--json"]);
-        assert_clean_failure(&out, net, &["x4.npy", "4", "3", "input.size"]);
+        assert_clean_failure_code(
+            &out,
+            BAD_INPUT_FILE,
+            net,
+            &["x4.npy", "4", "3", "input.size"],
+        );
         assert!(out.stdout.is_empty(), "{}", out.stdout);
     }
     // 1-D input of the wrong width, a 3-D array, a bad dtype, NaN input, missing file.
     std::fs::write(d.join("x1.npy"), npy_f32(&[2], &[0.5, 0.5])).unwrap();
     let out = bramble_in(d, &["infer", "m.json", "--input", "x1.npy"]);
-    assert_clean_failure(&out, "1-D input", &["x1.npy", "2", "3"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "1-D input", &["x1.npy", "2", "3"]);
     std::fs::write(d.join("x3.npy"), npy_f32(&[1, 1, 3], &[0.5; 3])).unwrap();
     let out = bramble_in(d, &["infer", "m.json", "--input", "x3.npy"]);
-    assert_clean_failure(&out, "3-D input", &["x3.npy", "dimensions"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "3-D input", &["x3.npy", "dimensions"]);
     std::fs::write(d.join("xi.npy"), npy_bytes("<i4", &[1, 3], &[0u8; 12])).unwrap();
     let out = bramble_in(d, &["infer", "m.json", "--input", "xi.npy"]);
-    assert_clean_failure(&out, "int input", &["xi.npy", "float32"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "int input", &["xi.npy", "float32"]);
     write_npy_rows(&d.join("xn.npy"), &[vec![0.5, f32::INFINITY, 0.0]]);
     let out = bramble_in(d, &["infer", "m.json", "--input", "xn.npy"]);
-    assert_clean_failure(&out, "Inf input", &["xn.npy", "inf"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "Inf input", &["xn.npy", "inf"]);
     let out = bramble_in(d, &["infer", "m.json", "--input", "none.npy"]);
-    assert_clean_failure(&out, "missing input", &["none.npy"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "missing input", &["none.npy"]);
     std::fs::write(d.join("xt.npy"), &npy_f32(&[2, 3], &[0.5; 6])[..100]).unwrap();
     let out = bramble_in(d, &["infer", "m.json", "--input", "xt.npy"]);
-    assert_clean_failure(&out, "truncated input", &["xt.npy"]);
+    assert_clean_failure_code(&out, BAD_INPUT_FILE, "truncated input", &["xt.npy"]);
 }
 
 // ---------------------------------------------------------------------------------------------

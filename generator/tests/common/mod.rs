@@ -212,6 +212,23 @@ pub fn bramble(args: &[&std::ffi::OsStr]) -> Out {
     }
 }
 
+/// Exit code of a bad bundle, manifest or input file (docs/host.md).
+pub const BAD_INPUT_FILE: i32 = 7;
+
+/// [`assert_clean_failure`] for an error with its own exit code.
+pub fn assert_clean_failure_code(out: &Out, code: i32, what: &str, needles: &[&str]) {
+    let ctx = format!(
+        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.code, out.stdout, out.stderr
+    );
+    assert_eq!(out.code, Some(code), "expected exit code {code}; {ctx}");
+    assert!(!out.stderr.contains("panicked"), "panic; {ctx}");
+    assert!(out.stderr.starts_with("error: "), "no `error:` line; {ctx}");
+    for n in needles {
+        assert!(out.stderr.contains(n), "stderr lacks {n:?}; {ctx}");
+    }
+}
+
 /// Assert a clean failure: exit code 1 (not a panic's 101 or a signal), no "panicked" on
 /// stderr, a message starting with `error:`, and every needle present in stderr.
 pub fn assert_clean_failure(out: &Out, what: &str, needles: &[&str]) {

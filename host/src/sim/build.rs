@@ -101,40 +101,16 @@ pub fn verilator_version(opts: &SimOptions) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The Verilog sources of the bundle, in manifest order (all `*.v`/`*.sv` in rtl/ if the
-/// manifest lists none).
+/// The Verilog sources of the bundle, in manifest order (`rtl_files`, which the manifest's
+/// validation guarantees is non-empty and made of plain names listed in `files`).
 pub fn rtl_sources(bundle: &Bundle) -> Result<Vec<PathBuf>> {
     let rtl = bundle.rtl_dir();
-    let is_src = |name: &str| name.ends_with(".v") || name.ends_with(".sv");
-    let mut files: Vec<PathBuf> = bundle
+    Ok(bundle
         .manifest()
         .rtl_files
         .iter()
-        .filter(|f| is_src(f))
         .map(|f| rtl.join(f))
-        .collect();
-    if files.is_empty() {
-        let entries = std::fs::read_dir(&rtl).map_err(|source| Error::Io {
-            action: "list",
-            path: rtl.clone(),
-            source,
-        })?;
-        files = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.file_name().is_some_and(|n| is_src(&n.to_string_lossy())))
-            .collect();
-        files.sort();
-    }
-    for f in &files {
-        if !f.is_file() {
-            return Err(Error::DeviceAbsent {
-                what: "RTL file listed in the manifest".into(),
-                path: f.clone(),
-            });
-        }
-    }
-    Ok(files)
+        .collect())
 }
 
 /// `p` made absolute against the working directory (without touching the file system).
@@ -186,7 +162,10 @@ fn flags(bundle: &Bundle, traced: bool) -> Vec<String> {
 static BUILD_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Returns the cached library for `bundle`, building it first if needed.
+/// The bundle's files are checked against the manifest first (docs/bundle.md, "Integrity"):
+/// nothing is compiled from a bundle with a missing, modified or extra file.
 pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
+    bundle.check_files()?;
     let traced = opts.trace.is_some();
     let version = verilator_version(opts)?;
     let sources = rtl_sources(bundle)?
