@@ -423,3 +423,49 @@ fn design_output_never_reaches_json_stdout() {
     // The design did print: on stderr.
     assert!(err.contains("standin_chatty_top: AXI write"), "{err}");
 }
+
+/// Regression: the cache key hashed only the sources listed in the manifest, not the headers they
+/// include (`bramble_defs.vh`), so a bundle whose include changed reused a stale library. A fake
+/// `verilator` that fails every build names the key of each attempt (`<key>.failed`).
+#[test]
+fn included_header_is_part_of_the_cache_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("verilator");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Verilator 5.006 fake'; exit 0; }\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = SimOptions {
+        cache_dir: Some(dir.path().join("cache")),
+        verilator: Some(fake),
+        ..SimOptions::default()
+    };
+    let failed_dir = |header: &str, name: &str| {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(root.join("rtl")).unwrap();
+        std::fs::write(root.join("rtl/defs.vh"), header).unwrap();
+        let mut m = standin_manifest("standin_top");
+        m.files.push(bramble_abi::manifest::FileEntry {
+            path: "rtl/defs.vh".into(),
+            sha256: bramble_abi::manifest::sha256_hex(header.as_bytes()),
+        });
+        match sim::build(&write_bundle(&root, &m), &o) {
+            Err(Error::SimBuild { dir, .. }) => dir,
+            other => panic!("expected the fake build to fail, got {other:?}"),
+        }
+    };
+    let a = failed_dir("`define X 1\n", "a");
+    assert_eq!(
+        a,
+        failed_dir("`define X 1\n", "a2"),
+        "same contents, same key"
+    );
+    assert_ne!(
+        a,
+        failed_dir("`define X 2\n", "b"),
+        "the header is in the key"
+    );
+}

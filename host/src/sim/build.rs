@@ -1,8 +1,9 @@
 //! Building the Verilator simulation library for a bundle, cached by content hash.
 //!
-//! The key hashes everything that goes into the `.so`: the harness source, the Verilog files,
-//! the top name, `verilator --version`, the flags, and the trace switch. Memory images (`.mem`)
-//! are not in it: they are read by $readmemh at model construction, not compiled in.
+//! The key hashes everything that goes into the `.so`: the harness source, the Verilog files and
+//! the headers beside them (`bramble_defs.vh`), the top name, `verilator --version`, the flags,
+//! and the trace switch. Memory images (`.mem`) are not in it: they are read by $readmemh at
+//! model construction, not compiled in.
 //!
 //! Verilator runs inside the cache entry's build directory, so every path it is given (sources,
 //! the include directory, the harness, `--Mdir`) is absolute; a bundle or cache named by a
@@ -118,6 +119,19 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).map_err(|e| Error::io("make absolute", p, e))
 }
 
+/// The Verilog headers (`*.vh`, `*.svh`) in `dir`, sorted: not compiled on their own, but part of
+/// every source that includes them.
+fn include_headers(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
+    let mut v: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "vh" || x == "svh"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
 /// Words of Verilator's runtime buffer for turning a register into a file name: enough for the
 /// memory primitives' path register (`BRAMBLE_MEM_PATH_BYTES`, hw/bramble_ram_sdp.v). The
 /// default, 64 words (256 bytes), is overrun by a longer `+bramble_mem_dir` path.
@@ -185,7 +199,9 @@ pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
         h.update(f.as_bytes());
         h.update([0]);
     }
-    for src in &sources {
+    // The sources and the headers they include from rtl/ (bramble_defs.vh): a changed include
+    // changes the model even when no source file does.
+    for src in sources.iter().chain(&include_headers(&include_dir)?) {
         let bytes = std::fs::read(src).map_err(|source| Error::Io {
             action: "read RTL",
             path: src.clone(),
