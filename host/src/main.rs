@@ -67,7 +67,8 @@ enum Command {
         /// The bundle directory.
         #[arg(long, value_name = "DIR")]
         bundle: PathBuf,
-        /// float32/float64 .npy, 2-D (one input per row) or 1-D (one input).
+        /// .npy of float16/32/64 (any byte order, C or Fortran order), 2-D (one input per row) or
+        /// 1-D (one input).
         #[arg(long, value_name = "X.npy")]
         input: PathBuf,
         /// Print {"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]} (one line) instead of text.

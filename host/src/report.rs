@@ -36,8 +36,8 @@ pub fn claim_stdout() -> Result<File> {
     Ok(File::from(ours))
 }
 
-/// Inputs read from a `.npy` (float32 or float64; 2-D with one input per row, or 1-D for one
-/// input), each row checked to have the bundle's `input.size` values.
+/// Inputs read from a `.npy` by the one array reader (`bramble_abi::array::read_inputs`: 2-D with
+/// one input per row, or 1-D for one input), each row checked to have the bundle's `input.size` values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
     /// The file they came from.
