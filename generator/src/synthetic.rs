@@ -6,29 +6,8 @@ use crate::ident::Ident;
 use crate::model::Activation;
 use crate::model::{Csc, Format, Input, Layer, Model, WeightError, MODEL_FORMAT, MODEL_VERSION};
 
-/// A tiny deterministic generator (xorshift64*); enough for test data.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform in lo..=hi.
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
-    }
-}
+/// The project's one deterministic generator (splitmix64, bramble-abi).
+pub use bramble_abi::rng::Rng;
 
 /// One synthetic layer.
 #[derive(Debug, Clone)]
@@ -81,7 +60,7 @@ pub fn model(spec: &Spec) -> Model {
         for _ in 1..k {
             let mut c = 0;
             while c == 0 {
-                c = rng.range(-lim, lim - 1);
+                c = rng.int(-lim, lim - 1);
             }
             codebook.push(c);
         }
@@ -92,7 +71,7 @@ pub fn model(spec: &Spec) -> Model {
                     && (i % spec.empty_every == spec.empty_every - 1
                         || j % spec.empty_every == spec.empty_every - 1);
                 if !empty && rng.unit() < ls.density {
-                    codes[i * ls.cols + j] = rng.range(1, k as i64 - 1) as u8;
+                    codes[i * ls.cols + j] = rng.int(1, k as i64 - 1) as u8;
                 }
             }
         }
@@ -107,9 +86,7 @@ pub fn model(spec: &Spec) -> Model {
             .min(in_frac + c_frac);
         let p = in_frac + c_frac;
         let bias_lim = 1i64 << (a + p.saturating_sub(out_frac)).min(40).saturating_sub(1);
-        let bias = (0..ls.rows)
-            .map(|_| rng.range(-bias_lim, bias_lim))
-            .collect();
+        let bias = (0..ls.rows).map(|_| rng.int(-bias_lim, bias_lim)).collect();
         let layer = Layer {
             name: Ident::new(&format!("l{l}")).unwrap(),
             activation: if ls.relu {
@@ -157,7 +134,7 @@ pub fn inputs(model: &Model, count: usize, density: f64, seed: u64) -> Vec<Vec<i
                     if rng.unit() < density {
                         let mut v = 0;
                         while v == 0 {
-                            v = rng.range(-lim, lim - 1);
+                            v = rng.int(-lim, lim - 1);
                         }
                         v
                     } else {
