@@ -178,8 +178,9 @@ fn run(cli: Cli) -> Result<()> {
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
                 ..Default::default()
             };
-            let dev = bramble_host::sim::open(bundle, &opts)?;
-            run_device(dev, &inputs, timeout, json, &mut out)
+            let mut dev = bramble_host::sim::open(bundle, &opts)?;
+            bramble_host::report::run(&mut dev, &inputs, timeout, json, &mut out)?;
+            Ok(())
         }
         Cmd::Run {
             dir,
@@ -188,15 +189,8 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
-            let bundle = if backend.backend == bramble_host::cli::BackendKind::Sim {
-                bramble_host::Bundle::load_checked(&dir)?
-            } else {
-                bramble_host::Bundle::load(&dir)?
-            };
-            let inputs = bramble_host::report::read_inputs(&input, &bundle)?;
-            let timeout = backend.timeout;
-            let dev = backend.open(bundle)?;
-            run_device(dev, &inputs, timeout, json, &mut out)
+            backend.run(&dir, &input, json, &mut out)?;
+            Ok(())
         }
         Cmd::Verify {
             dir,
@@ -584,20 +578,6 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
             );
         }
     }
-    Ok(())
-}
-
-/// The driver sequence over a batch, printed like `infer` (plus cycles) or as JSON by the host
-/// library's one run function, so `bramble-host run` prints the same for the same run. `inputs`
-/// were read and checked against the bundle before the device was opened (or built).
-fn run_device(
-    mut dev: bramble_host::Device,
-    inputs: &bramble_host::report::Inputs,
-    timeout: std::time::Duration,
-    json: bool,
-    out: &mut std::fs::File,
-) -> Result<()> {
-    bramble_host::report::run(&mut dev, inputs, timeout, json, out)?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! selection (a clap `Args` struct to flatten) and a `Duration` parser. Opening a backend from
 //! these arguments is the only place that knows every backend.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -100,6 +100,32 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// The bundle at `dir` as this backend needs it: the simulator builds the bundle's RTL, so
+    /// every file is checked against the manifest; a board needs only the manifest.
+    pub fn load_bundle(&self, dir: &Path) -> Result<Bundle> {
+        if self.backend == BackendKind::Sim {
+            Bundle::load_checked(dir)
+        } else {
+            Bundle::load(dir)
+        }
+    }
+
+    /// `run`, the one function behind `bramble run` and `bramble-host run`: the bundle at `dir`,
+    /// the inputs of `input` checked against it (before any device is opened or model built),
+    /// the selected backend, and the batch printed to `out` as text or JSON.
+    pub fn run(
+        &self,
+        dir: &Path,
+        input: &Path,
+        json: bool,
+        out: &mut dyn std::io::Write,
+    ) -> Result<crate::device::Batch> {
+        let bundle = self.load_bundle(dir)?;
+        let inputs = crate::report::read_inputs(input, &bundle)?;
+        let mut dev = self.open(bundle)?;
+        crate::report::run(&mut dev, &inputs, self.timeout, json, out)
+    }
+
     /// Opens the selected backend for `bundle` and identifies the device.
     pub fn open(&self, bundle: Bundle) -> Result<Device> {
         let backend = self.open_backend(Some(&bundle))?;

@@ -2,15 +2,15 @@
 //! over the `bramble_host` library; maps errors to exit codes and prints the chain once.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use bramble_host::bitstream::Bitstream;
-use bramble_host::cli::{parse_duration, BackendArgs, BackendKind};
+use bramble_host::cli::{parse_duration, BackendArgs};
 use bramble_host::fpga_manager::{self, FpgaManagerConfig};
-use bramble_host::{fsutil, report, Bundle, Error, Identity};
+use bramble_host::{fsutil, Bundle, Error, Identity};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -141,9 +141,7 @@ fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Info { backend, bundle } => {
-            let bundle = bundle
-                .map(|dir| load_bundle(&dir, backend.backend))
-                .transpose()?;
+            let bundle = bundle.map(|dir| backend.load_bundle(&dir)).transpose()?;
             let mut be = backend.open_backend(bundle.as_ref())?;
             let space = bundle
                 .as_ref()
@@ -169,21 +167,8 @@ fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             input,
             json,
         } => {
-            let bundle = load_bundle(&bundle, backend.backend)?;
-            let inputs = report::read_inputs(&input, &bundle)?;
-            let mut dev = backend.open(bundle)?;
-            report::run(&mut dev, &inputs, backend.timeout, json, out)?;
+            backend.run(&bundle, &input, json, out)?;
             Ok(())
         }
-    }
-}
-
-/// The bundle at `dir`; for the simulator, which builds its RTL, with every file checked against
-/// the manifest (a board needs only the manifest).
-fn load_bundle(dir: &Path, backend: BackendKind) -> bramble_host::Result<Bundle> {
-    if backend == BackendKind::Sim {
-        Bundle::load_checked(dir)
-    } else {
-        Bundle::load(dir)
     }
 }
