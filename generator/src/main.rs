@@ -92,6 +92,7 @@ enum Cmd {
         #[arg(long)]
         yosys: bool,
     },
+    #[cfg(feature = "sim")]
     /// Run inputs through the generated RTL simulated by Verilator, exactly as a board would be
     /// driven (AXI4-Lite transactions only). Same JSON as `infer`, plus cycles per input.
     Sim {
@@ -157,6 +158,7 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => inspect(&net, pes, part.as_deref(), json),
         Cmd::Infer { net, input, json } => infer(&net, &input, json),
+        #[cfg(feature = "sim")]
         Cmd::Sim {
             dir,
             input,
