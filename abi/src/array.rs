@@ -922,6 +922,77 @@ fn read_safetensor(file: &mut File, data_start: u64, e: &StEntry) -> Res<Array> 
     })
 }
 
+/// Writing arrays: the `.npy` and `.safetensors` byte layouts this module reads, for tests and
+/// tools that need to make such files (including ones that lie: the shape is written as given).
+pub mod write {
+    /// A numpy shape tuple as text: `(3,)`, `(2, 3)`, `()`.
+    pub fn shape_text(shape: &[usize]) -> String {
+        match shape {
+            [n] => format!("({n},)"),
+            s => format!(
+                "({})",
+                s.iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// A version 1.0 `.npy`: magic, header dict (`descr`, `fortran_order`, `shape` written as
+    /// given), padded with spaces so the data starts at a multiple of 64, then `payload`.
+    pub fn npy_bytes(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
+        let order = if fortran { "True" } else { "False" };
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+        // magic (6) + version (2) + length (2) + header + '\n' is a multiple of 64.
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// A C-order little-endian float64 `.npy` of `shape`.
+    pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
+        let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        npy_bytes("<f8", false, &shape_text(shape), &payload)
+    }
+
+    /// A C-order little-endian float32 `.npy` of `shape`.
+    pub fn npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
+        let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        npy_bytes("<f4", false, &shape_text(shape), &payload)
+    }
+
+    /// A `.safetensors` file of (name, dtype as the header spells it, e.g. `BF16`, shape, raw
+    /// little-endian bytes), tensors laid out in the order given.
+    pub fn safetensors_bytes(tensors: &[(&str, &str, &[usize], &[u8])]) -> Vec<u8> {
+        let mut header = serde_json::Map::new();
+        let mut data = Vec::new();
+        for (name, dtype, shape, bytes) in tensors {
+            header.insert(
+                name.to_string(),
+                serde_json::json!({
+                    "dtype": dtype,
+                    "shape": shape,
+                    "data_offsets": [data.len(), data.len() + bytes.len()],
+                }),
+            );
+            data.extend_from_slice(bytes);
+        }
+        let h = serde_json::to_vec(&header).expect("a JSON map serialises");
+        let mut out = (h.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&h);
+        out.extend_from_slice(&data);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -945,20 +1016,7 @@ mod tests {
         }
     }
 
-    /// A version 1.0 `.npy` with the given header fields and payload.
-    fn npy(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
-        let order = if fortran { "True" } else { "False" };
-        let mut h = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(payload);
-        out
-    }
+    use super::write::npy_bytes as npy;
 
     fn le32(v: &[f32]) -> Vec<u8> {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -1292,24 +1350,11 @@ mod tests {
     }
 
     fn safetensors(entries: &[(&str, &str, &[usize], Vec<u8>)]) -> Vec<u8> {
-        let mut header = serde_json::Map::new();
-        let mut data = Vec::new();
-        for (name, dtype, shape, bytes) in entries {
-            header.insert(
-                name.to_string(),
-                serde_json::json!({
-                    "dtype": dtype,
-                    "shape": shape,
-                    "data_offsets": [data.len(), data.len() + bytes.len()],
-                }),
-            );
-            data.extend_from_slice(bytes);
-        }
-        let h = serde_json::to_vec(&header).unwrap();
-        let mut out = (h.len() as u64).to_le_bytes().to_vec();
-        out.extend_from_slice(&h);
-        out.extend_from_slice(&data);
-        out
+        let refs: Vec<(&str, &str, &[usize], &[u8])> = entries
+            .iter()
+            .map(|(n, d, s, b)| (*n, *d, *s, b.as_slice()))
+            .collect();
+        super::write::safetensors_bytes(&refs)
     }
 
     /// Regression: F16 and BF16 tensors were refused.

@@ -21,27 +21,12 @@ fn text(o: &Output) -> (String, String) {
 
 /// A .npy v1.0 file: `descr` like "<f8", data already little-endian.
 fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
-    let shape_s = match shape {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    std::fs::write(path, out).unwrap();
+    let shape = bramble_abi::array::write::shape_text(shape);
+    std::fs::write(
+        path,
+        bramble_abi::array::write::npy_bytes(descr, false, &shape, data),
+    )
+    .unwrap();
 }
 
 fn f64s(v: &[f64]) -> Vec<u8> {

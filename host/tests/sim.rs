@@ -270,21 +270,9 @@ fn design_that_finishes_while_initialising_is_refused() {
 
 /// A float64 .npy (v1.0) with one input per row.
 fn write_npy_f64(path: &Path, rows: &[[f64; 4]]) {
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 4), }}",
-        rows.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for v in rows.iter().flatten() {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    std::fs::write(path, out).unwrap();
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let bytes = bramble_abi::array::write::npy_f64(&[rows.len(), 4], &flat);
+    std::fs::write(path, bytes).unwrap();
 }
 
 /// Regression: a bundle named by a relative path, from a working directory other than the

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: writing `.npy`, `.npz` and `.safetensors` files from
 //! Rust, running the `bramble` binary, a small deterministic RNG, and a tiny test network.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -32,42 +32,13 @@ pub fn t(name: &str, shape: &[usize], data: Vec<f32>) -> T {
     }
 }
 
-/// A `.npy` (version 1.0) file: header built by hand, then the little-endian payload.
+/// A `.npy` (version 1.0) file of any `descr`, C order (bramble-abi's writer).
 pub fn npy_bytes(descr: &str, shape: &[usize], payload: &[u8]) -> Vec<u8> {
-    let shape_s = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
-    // magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, '\n'.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(payload);
-    out
+    array_write::npy_bytes(descr, false, &array_write::shape_text(shape), payload)
 }
 
-pub fn npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
-    let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    npy_bytes("<f4", shape, &payload)
-}
-
-pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
-    let payload: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    npy_bytes("<f8", shape, &payload)
-}
+use bramble_abi::array::write as array_write;
+pub use bramble_abi::array::write::{npy_f32, npy_f64};
 
 /// Write a 2-D float32 `.npy` of `rows` (all rows the same length).
 pub fn write_npy_rows(path: &Path, rows: &[Vec<f32>]) {
@@ -301,20 +272,7 @@ pub fn tiny_dir(yaml: &str) -> tempfile::TempDir {
 
 /// A version 1.0 `.npy` with any `descr`, either order, and the shape written as given (so a test
 /// can write a shape that overflows, such as `(1099511627776, 1099511627776)`).
-pub fn npy_raw(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
-    let order = if fortran { "True" } else { "False" };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(payload);
-    out
-}
+pub use bramble_abi::array::write::npy_bytes as npy_raw;
 
 /// The column-major (Fortran) order of a row-major `rows x cols` matrix.
 pub fn to_fortran<X: Copy>(rows: usize, cols: usize, data: &[X]) -> Vec<X> {
@@ -362,22 +320,9 @@ pub fn write_npz_raw(path: &Path, members: &[(&str, Vec<u8>)], deflate: bool) {
 
 /// Write a `.safetensors` of (name, dtype as in the header, e.g. `BF16`, shape, raw bytes).
 pub fn write_safetensors_raw(path: &Path, tensors: &[(&str, &str, Vec<usize>, Vec<u8>)]) {
-    let mut header = serde_json::Map::new();
-    let mut data = Vec::new();
-    for (name, dtype, shape, bytes) in tensors {
-        header.insert(
-            name.to_string(),
-            serde_json::json!({
-                "dtype": dtype,
-                "shape": shape,
-                "data_offsets": [data.len(), data.len() + bytes.len()],
-            }),
-        );
-        data.extend_from_slice(bytes);
-    }
-    let h = serde_json::to_vec(&header).unwrap();
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&data);
-    std::fs::write(path, out).unwrap();
+    let refs: Vec<(&str, &str, &[usize], &[u8])> = tensors
+        .iter()
+        .map(|(n, d, s, b)| (*n, *d, s.as_slice(), b.as_slice()))
+        .collect();
+    std::fs::write(path, array_write::safetensors_bytes(&refs)).unwrap();
 }
