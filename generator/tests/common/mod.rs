@@ -56,19 +56,11 @@ pub fn write_npy_rows_f64(path: &Path, rows: &[Vec<f64>]) {
 
 /// Write float32 tensors as a `.npz` (a zip of `.npy` files), deflated or stored.
 pub fn write_npz(path: &Path, tensors: &[T], deflate: bool) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut zip = zip::ZipWriter::new(file);
-    let method = if deflate {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
-    let opts = zip::write::FileOptions::default().compression_method(method);
-    for t in tensors {
-        zip.start_file(format!("{}.npy", t.name), opts).unwrap();
-        zip.write_all(&npy_f32(&t.shape, &t.data)).unwrap();
-    }
-    zip.finish().unwrap();
+    let members: Vec<(&str, Vec<u8>)> = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), npy_f32(&t.shape, &t.data)))
+        .collect();
+    write_npz_raw(path, &members, deflate);
 }
 
 /// Write float32 tensors as `.safetensors`.
