@@ -181,10 +181,22 @@ fn missing_verilator_is_a_clear_error() {
 #[test]
 fn broken_rtl_shows_the_compiler_tail() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = write_bundle(dir.path(), &standin_manifest("standin_top"));
+    let mut m = standin_manifest("standin_top");
+    write_bundle(dir.path(), &m);
+    // A broken source the manifest vouches for (so the integrity check passes and the compiler
+    // is the one to complain).
     let top = dir.path().join("rtl/standin_top.v");
     let text = std::fs::read_to_string(&top).unwrap();
-    std::fs::write(&top, text.replace("assign irq_o =", "assign irq_o = = ")).unwrap();
+    let broken = text.replace("assign irq_o =", "assign irq_o = = ");
+    std::fs::write(&top, &broken).unwrap();
+    let entry = m
+        .files
+        .iter_mut()
+        .find(|f| f.path == "rtl/standin_top.v")
+        .unwrap();
+    entry.sha256 = bramble_abi::manifest::sha256_hex(broken.as_bytes());
+    std::fs::write(dir.path().join("manifest.json"), m.to_json()).unwrap();
+    let bundle = bramble_host::Bundle::load_checked(dir.path()).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let o = SimOptions {
         cache_dir: Some(cache.path().into()),
@@ -217,7 +229,9 @@ fn missing_rtl_file_is_named() {
 fn fst_trace_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &standin_manifest("standin_top"));
-    let trace = dir.path().join("wave.fst");
+    // Outside the bundle: a file inside it would be an extra file the next check refuses.
+    let out = tempfile::tempdir().unwrap();
+    let trace = out.path().join("wave.fst");
     let o = SimOptions {
         trace: Some(trace.clone()),
         ..opts()
