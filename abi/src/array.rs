@@ -257,17 +257,9 @@ impl Float {
     }
 }
 
-/// Exact conversion of an IEEE binary16 value.
+/// Exact conversion of an IEEE binary16 value (the `half` crate).
 fn f16_to_f64(h: u16) -> f64 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exp = i32::from((h >> 10) & 0x1f);
-    let mant = f64::from(h & 0x3ff);
-    match exp {
-        0 => sign * mant * 2f64.powi(-24),
-        31 if mant == 0.0 => sign * f64::INFINITY,
-        31 => f64::NAN,
-        e => sign * (1.0 + mant / 1024.0) * 2f64.powi(e - 15),
-    }
+    half::f16::from_bits(h).to_f64()
 }
 
 /// Decode `raw` (a whole number of elements) to `f64`.
@@ -282,9 +274,7 @@ fn decode(raw: &[u8], float: Float, big_endian: bool) -> Vec<f64> {
             }
             match float {
                 Float::F16 => f16_to_f64(u16::from_le_bytes([b[0], b[1]])),
-                Float::Bf16 => f64::from(f32::from_bits(
-                    u32::from(u16::from_le_bytes([b[0], b[1]])) << 16,
-                )),
+                Float::Bf16 => half::bf16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f64(),
                 Float::F32 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
                 Float::F64 => f64::from_le_bytes(b),
             }
