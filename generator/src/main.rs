@@ -241,6 +241,8 @@ fn compress(net: &Path, output: &Path, force: bool) -> Result<()> {
             net.display()
         );
     }
+    // Fail before the (possibly long) compression where we can; the files the description names
+    // are known only once it is read, so they are checked again after.
     bramble::fsutil::check_output(output, &[net], force)?;
     let (model, notes, inputs) = source::load_with_inputs(net)?;
     for n in notes {

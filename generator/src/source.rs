@@ -19,12 +19,8 @@ pub fn is_description(path: &Path) -> bool {
 
 /// Load a model from a description (`.yaml`/`.yml`, compressed now) or a model file.
 pub fn load(path: &Path) -> Result<(Model, Vec<Note>)> {
-    if is_description(path) {
-        let net = Network::load(path)?;
-        compress(&net)
-    } else {
-        Ok((Model::load(path)?, Vec::new()))
-    }
+    let (model, notes, _) = load_with_inputs(path)?;
+    Ok((model, notes))
 }
 
 /// [`load`], plus the files it read (the description and the files it names), so an output can
