@@ -10,10 +10,11 @@
 // Block = 1 asks for block RAM, Block = 0 for distributed (LUT) RAM, or for LUT logic when Rom = 1
 // (the write port tied off); each choice is a generate branch with a literal attribute so that
 // synthesis sees a constant. InitFile = "" leaves the contents uninitialised (zero on an FPGA
-// after configuration), otherwise $readmemh loads it: by that name from the tool's working
-// directory, or, in the Verilator simulation library (BRAMBLE_MEM_DIR_PLUSARG defined), from
-// <dir>/<InitFile> when the simulation is started with +bramble_mem_dir=<dir>, so the host never
-// changes its working directory. <dir>/<InitFile> must fit `BRAMBLE_MEM_PATH_BYTES bytes.
+// after configuration), otherwise `BRAMBLE_READMEMH (bramble_defs.vh) loads it: by that name
+// from the tool's working directory, or, in the Verilator simulation library
+// (BRAMBLE_MEM_DIR_PLUSARG defined), from <dir>/<InitFile> when the simulation is started with
+// +bramble_mem_dir=<dir>, so the host never changes its working directory. <dir>/<InitFile> must
+// fit `BRAMBLE_MEM_PATH_BYTES bytes.
 //
 // Every memory of the design is an instance of this module or of bramble_rom_2r, so the memory
 // planner can predict the BRAM count from the list of instances (docs/engine.md).
@@ -60,34 +61,13 @@ module bramble_ram_sdp #(
     end
   endgenerate
 
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-  // InitFile, inside the directory given by +bramble_mem_dir=<dir> if there is one.
-  localparam integer PathBits = 8 * `BRAMBLE_MEM_PATH_BYTES;
-
-  function [PathBits-1:0] init_path;
-    input [PathBits-1:0] file;
-    reg   [PathBits-1:0] dir;
-    begin
-      if ($value$plusargs("bramble_mem_dir=%s", dir)) begin
-        $sformat(init_path, "%0s/%0s", dir, file);
-      end else begin
-        init_path = file;
-      end
-    end
-  endfunction
-`endif
-
   generate
     if (Block != 0) begin : gen_block
       (* ram_style = "block" *) reg [Width-1:0] mem [0:Depth-1];
       reg [Width-1:0] rd_data_q;
 
       if (InitFile != "") begin : gen_init
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-        initial $readmemh(init_path(InitFile), mem);
-`else
-        initial $readmemh(InitFile, mem);
-`endif
+        `BRAMBLE_READMEMH(InitFile, mem)
       end
 
       always @(posedge clk_i) begin
@@ -108,11 +88,7 @@ module bramble_ram_sdp #(
       reg [Width-1:0] rd_data_q;
 
       if (InitFile != "") begin : gen_init
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-        initial $readmemh(init_path(InitFile), mem);
-`else
-        initial $readmemh(InitFile, mem);
-`endif
+        `BRAMBLE_READMEMH(InitFile, mem)
       end
 
       always @(posedge clk_i) begin
@@ -130,11 +106,7 @@ module bramble_ram_sdp #(
       reg [Width-1:0] rd_data_q;
 
       if (InitFile != "") begin : gen_init
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-        initial $readmemh(init_path(InitFile), mem);
-`else
-        initial $readmemh(InitFile, mem);
-`endif
+        `BRAMBLE_READMEMH(InitFile, mem)
       end
 
       always @(posedge clk_i) begin

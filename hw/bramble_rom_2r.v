@@ -49,23 +49,6 @@ module bramble_rom_2r #(
     end
   endgenerate
 
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-  // InitFile, inside the directory given by +bramble_mem_dir=<dir> if there is one.
-  localparam integer PathBits = 8 * `BRAMBLE_MEM_PATH_BYTES;
-
-  function [PathBits-1:0] init_path;
-    input [PathBits-1:0] file;
-    reg   [PathBits-1:0] dir;
-    begin
-      if ($value$plusargs("bramble_mem_dir=%s", dir)) begin
-        $sformat(init_path, "%0s/%0s", dir, file);
-      end else begin
-        init_path = file;
-      end
-    end
-  endfunction
-`endif
-
   generate
     if (Block != 0) begin : gen_block
       (* ram_style = "block" *) reg [Width-1:0] mem [0:Depth-1];
@@ -73,11 +56,7 @@ module bramble_rom_2r #(
       reg [Width-1:0] rd_data1_q;
 
       if (InitFile != "") begin : gen_init
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-        initial $readmemh(init_path(InitFile), mem);
-`else
-        initial $readmemh(InitFile, mem);
-`endif
+        `BRAMBLE_READMEMH(InitFile, mem)
       end else begin : gen_zero
         integer i;
         initial begin
@@ -102,11 +81,7 @@ module bramble_rom_2r #(
       reg [Width-1:0] rd_data1_q;
 
       if (InitFile != "") begin : gen_init
-`ifdef BRAMBLE_MEM_DIR_PLUSARG
-        initial $readmemh(init_path(InitFile), mem);
-`else
-        initial $readmemh(InitFile, mem);
-`endif
+        `BRAMBLE_READMEMH(InitFile, mem)
       end else begin : gen_zero
         integer i;
         initial begin

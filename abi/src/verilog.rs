@@ -16,6 +16,9 @@ pub const DEFS_FILE: &str = "bramble_defs.vh";
 /// carry there.
 pub const MEM_PATH_BYTES: usize = 1024;
 
+/// The plusarg that carries the memory directory into the simulation (`+bramble_mem_dir=<dir>`).
+pub const MEM_DIR_PLUSARG: &str = "bramble_mem_dir";
+
 /// Longest memory directory the simulation accepts (bytes): the path register also holds the
 /// `/` and an image name (generated names are under 24 bytes; this leaves 63).
 pub const MAX_MEM_DIR_BYTES: usize = MEM_PATH_BYTES - 64;
@@ -300,6 +303,24 @@ pub fn defs() -> String {
         MEM_PATH_BYTES.to_string(),
         "",
     );
+    // The one place the memory primitives load an image: a file name relative to the tool's
+    // working directory, or (in the Verilator simulation library, which defines
+    // BRAMBLE_MEM_DIR_PLUSARG) inside the directory the host passes as a plusarg.
+    s.push_str(&format!(
+        "\n// `BRAMBLE_READMEMH(file, mem): an initial block loading a memory image (hex).\n\
+         `ifdef BRAMBLE_MEM_DIR_PLUSARG\n\
+         `define BRAMBLE_READMEMH(FILE, MEM) \\\n\
+         \x20 initial begin : bramble_readmemh \\\n\
+         \x20   reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] dir; \\\n\
+         \x20   reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] path; \\\n\
+         \x20   if ($value$plusargs(\"{MEM_DIR_PLUSARG}=%s\", dir)) $sformat(path, \"%0s/%0s\", dir, FILE); \\\n\
+         \x20   else path = FILE; \\\n\
+         \x20   $readmemh(path, MEM); \\\n\
+         \x20 end\n\
+         `else\n\
+         `define BRAMBLE_READMEMH(FILE, MEM) initial $readmemh(FILE, MEM);\n\
+         `endif\n"
+    ));
 
     s.push_str("\n`endif // BRAMBLE_DEFS_VH\n");
     s
@@ -330,7 +351,10 @@ mod tests {
         assert!(t.trim_end().ends_with("`endif // BRAMBLE_DEFS_VH"), "{t}");
         assert!(t.contains("Generated from bramble-abi") && t.contains("do not edit"));
         assert_eq!(t.matches("`ifndef").count(), 1);
-        assert_eq!(t.matches("`endif").count(), 1);
+        // The guard, and the one `ifdef/`else choosing how `BRAMBLE_READMEMH loads an image.
+        assert_eq!(t.matches("`ifdef").count(), 1);
+        assert_eq!(t.matches("`else").count(), 1);
+        assert_eq!(t.matches("`endif").count(), 2);
         assert!(t.is_ascii());
     }
 
@@ -366,7 +390,9 @@ mod tests {
         let t = defs();
         let mut names: Vec<&str> = t
             .lines()
-            .filter_map(|l| l.strip_prefix("`define ")?.split(' ').next())
+            .filter_map(|l| l.strip_prefix("`define ")?.split([' ', '(']).next())
+            // Defined once in each branch of its `ifdef.
+            .filter(|&n| n != "BRAMBLE_READMEMH")
             .collect();
         let n = names.len();
         names.sort();
