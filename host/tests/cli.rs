@@ -206,9 +206,9 @@ fn load_checks_the_part_and_writes_through_fpga_manager() {
     assert!(text(&o).1.contains("truncated"), "{:?}", text(&o));
 }
 
-#[test]
-fn run_json_on_a_board_backend() {
-    // The file stand-in has no hardware behind it here: pre-set DONE, outputs and CYCLES.
+/// `bramble-host run` on a file stand-in with no hardware behind it: DONE, outputs and CYCLES are
+/// pre-set in the register image. Returns the tree (to inspect the image) and the output.
+fn run_on_preset_uio(json: bool) -> (Uio, Output) {
     let t = uio_tree(4 | (3 << 16));
     let node = t.root.join("dev/uio0");
     let mut img = std::fs::read(&node).unwrap();
@@ -224,16 +224,24 @@ fn run_json_on_a_board_backend() {
     std::fs::write(&node, img).unwrap();
     let x = t.root.join("x.npy");
     write_npy(&x, "<f8", &[4], &f64s(&[0.5, 0.25, 0.0, -1.0]));
-    let o = bin()
-        .arg("run")
+    let mut cmd = bin();
+    cmd.arg("run")
         .args(uio_args(&t))
         .arg("--bundle")
         .arg(&t.bundle)
         .arg("--input")
-        .arg(&x)
-        .arg("--json")
-        .output()
-        .unwrap();
+        .arg(&x);
+    if json {
+        cmd.arg("--json");
+    }
+    let o = cmd.output().unwrap();
+    (t, o)
+}
+
+#[test]
+fn run_json_on_a_board_backend() {
+    let (t, o) = run_on_preset_uio(true);
+    let node = t.root.join("dev/uio0");
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -505,30 +513,7 @@ fn bin_out_never_overwrites_the_bitstream_and_needs_force_to_replace() {
 /// `report` module): `bramble infer`'s lines plus cycles.
 #[test]
 fn run_text_on_a_board_backend() {
-    let t = uio_tree(4 | (3 << 16));
-    let node = t.root.join("dev/uio0");
-    let mut img = std::fs::read(&node).unwrap();
-    for (off, w) in [
-        (0x24usize, 1u32),
-        (0x28, 99),
-        (0x2000, 7),
-        (0x2004, (-2i32) as u32),
-        (0x2008, 512),
-    ] {
-        img[off..off + 4].copy_from_slice(&w.to_le_bytes());
-    }
-    std::fs::write(&node, img).unwrap();
-    let x = t.root.join("x.npy");
-    write_npy(&x, "<f8", &[4], &f64s(&[0.5, 0.25, 0.0, -1.0]));
-    let o = bin()
-        .arg("run")
-        .args(uio_args(&t))
-        .arg("--bundle")
-        .arg(&t.bundle)
-        .arg("--input")
-        .arg(&x)
-        .output()
-        .unwrap();
+    let (_t, o) = run_on_preset_uio(false);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert_eq!(
