@@ -24,6 +24,9 @@ module {{ top }}_tb;
   localparam integer OutSize   = {{ out_size }};
   localparam integer InBase    = {{ in_base }};
   localparam integer OutBase   = {{ out_base }};
+  // Window words: activation i is at word (i / NumPes) * BankStride + i % NumPes.
+  localparam integer NumPes     = {{ num_pes }};
+  localparam integer BankStride = {{ bank_stride }};
   localparam integer Timeout   = {{ tb_timeout_cycles }};
   localparam [31:0]  HashLo    = {{ hash_lo }};
   localparam [31:0]  HashHi    = {{ hash_hi }};
@@ -241,7 +244,7 @@ module {{ top }}_tb;
 
     for (n = 0; n < NumInputs; n = n + 1) begin
       for (i = 0; i < InSize; i = i + 1) begin
-        axi_write(InBase + 4 * i, inputs[n * InSize + i]);
+        axi_write(InBase + 4 * ((i / NumPes) * BankStride + i % NumPes), inputs[n * InSize + i]);
       end
       // Odd runs enable the interrupt and check irq_o.
       axi_write(`BRAMBLE_REG_CONTROL, (n % 2 == 1) ?
@@ -263,7 +266,7 @@ module {{ top }}_tb;
       axi_read(`BRAMBLE_REG_CYCLES_LO, cycles_lo);
       $display("TB input %0d: %0d cycles", n, cycles_lo);
       for (i = 0; i < OutSize; i = i + 1) begin
-        axi_read(OutBase + 4 * i, rd);
+        axi_read(OutBase + 4 * ((i / NumPes) * BankStride + i % NumPes), rd);
         if (rd !== expected[n * OutSize + i]) begin
           $display("TB MISMATCH input %0d output %0d: got 0x%08h, expected 0x%08h",
                    n, i, rd, expected[n * OutSize + i]);

@@ -320,7 +320,7 @@ impl Manifest {
 
     /// Size of each register-map window.
     pub fn window_bytes(&self) -> u64 {
-        regs::window_bytes(self.input.size, self.output.size)
+        regs::window_bytes(self.input.size, self.output.size, self.pes as usize)
     }
     /// Byte offset of the input window (IN_BASE).
     pub fn in_base(&self) -> u64 {

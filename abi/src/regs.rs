@@ -5,7 +5,8 @@
 /// `"BRMB"` as little-endian bytes: the MAGIC register.
 pub const MAGIC: u32 = 0x424D_5242;
 /// The register-map version the VERSION register reports and the host speaks.
-pub const REGMAP_VERSION: u32 = 1;
+/// Version 2: window words are laid out by bank ([`window_word`]) instead of by activation index.
+pub const REGMAP_VERSION: u32 = 2;
 
 /// One register of window 0: its name (as in docs/register-map.md) and byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +84,35 @@ pub const STATUS_IRQ_PENDING: u32 = 1 << 2;
 /// Smallest register window, and the size mapped to read the identification block alone.
 pub const MIN_WINDOW_BYTES: u64 = 0x1000;
 
-/// Size of each of the four register-map windows for these input and output sizes:
-/// `max(0x1000, next_power_of_two(4 * max(in, out)))`.
-pub fn window_bytes(in_size: usize, out_size: usize) -> u64 {
-    (4 * in_size.max(out_size) as u64)
-        .next_power_of_two()
-        .max(MIN_WINDOW_BYTES)
+/// Banks as the windows see them: the PE count rounded up to a power of two, so the engine splits
+/// a window word into bank and row by bit fields (no divider on the host path).
+pub fn bank_stride(pes: usize) -> u64 {
+    (pes.max(1) as u64).next_power_of_two()
+}
+
+/// Window word of activation `i` (input or output vector) on an engine with `pes` PEs: the
+/// activation lives in bank `i mod pes` at row `i div pes`, and the window shows row `r` at words
+/// `r * bank_stride .. r * bank_stride + pes` (words of banks `>= pes` read 0).
+pub fn window_word(i: usize, pes: usize) -> u64 {
+    let pes = pes.max(1);
+    (i / pes) as u64 * bank_stride(pes) + (i % pes) as u64
+}
+
+/// The activation index at window word `word`, or `None` for a word of a bank `>= pes`.
+pub fn window_index(word: u64, pes: usize) -> Option<usize> {
+    let pes = pes.max(1);
+    let s = bank_stride(pes);
+    let bank = (word % s) as usize;
+    (bank < pes).then(|| (word / s) as usize * pes + bank)
+}
+
+/// Size of each of the four register-map windows for these input and output sizes on `pes`
+/// PEs: `max(0x1000, next_power_of_two(4 * words))`, `words` = one past the last activation's
+/// window word.
+pub fn window_bytes(in_size: usize, out_size: usize, pes: usize) -> u64 {
+    let n = in_size.max(out_size);
+    let words = if n == 0 { 0 } else { window_word(n - 1, pes) + 1 };
+    (4 * words).next_power_of_two().max(MIN_WINDOW_BYTES)
 }
 
 /// The accelerator's AXI address width: `log2(4 * window_bytes)` (four windows).
@@ -222,6 +246,18 @@ pub mod entry {
     }
 }
 
+/// Engine constants that couple hand-written modules with each other (hw/, docs/engine.md).
+pub mod engine {
+    /// Depth of a PE's activation FIFO (shift-register LUTs: at most 32).
+    pub const ACT_FIFO_DEPTH: u32 = 32;
+    /// Activations that may still be on their way to a PE's FIFO when it reports full: the
+    /// scanner's pick, extract and index stages, the PE's input register, the FIFO's room
+    /// register and the engine's AND register, plus one of margin.
+    pub const BC_IN_FLIGHT: u32 = 8;
+    /// The write-back shifts in two steps: by `8 * (shift >> 3)`, then by `shift & 7`.
+    pub const SHIFT_HI_BITS: u32 = super::layer_desc::SHIFT_BITS - 3;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,11 +271,32 @@ mod tests {
 
     #[test]
     fn window_rule() {
-        assert_eq!(window_bytes(16, 5), 0x1000);
+        assert_eq!(window_bytes(16, 5, 4), 0x1000);
         assert_eq!(addr_bits(0x1000), 14);
-        assert_eq!(window_bytes(2000, 5), 0x2000);
-        assert_eq!(window_bytes(1025, 1), 0x2000);
+        assert_eq!(window_bytes(2000, 5, 1), 0x2000);
+        assert_eq!(window_bytes(1025, 1, 8), 0x2000);
         assert_eq!(addr_bits(0x2000), 15);
+        // 5 PEs: rows of 8 words; activation 1024 is row 204, bank 4 -> word 1636.
+        assert_eq!(window_word(1024, 5), 1636);
+        assert_eq!(window_bytes(1025, 1, 5), 0x2000);
+        assert_eq!(window_bytes(1026, 1, 5), 0x2000);
+        assert_eq!(window_bytes(2000, 1, 3), 0x4000);
+    }
+
+    #[test]
+    fn window_words_are_distinct_bit_fields() {
+        for pes in 1..=64 {
+            let s = bank_stride(pes);
+            assert!(s.is_power_of_two() && s >= pes as u64 && s < 2 * pes as u64);
+            let mut seen = std::collections::HashSet::new();
+            for i in 0..300 {
+                let w = window_word(i, pes);
+                assert!(w % s < pes as u64, "bank of {i} on {pes} PEs");
+                assert_eq!(((w / s) * pes as u64 + w % s) as usize, i);
+                assert_eq!(window_index(w, pes), Some(i));
+                assert!(seen.insert(w));
+            }
+        }
     }
 
     #[test]

@@ -293,6 +293,29 @@ pub fn defs() -> String {
         define(&mut s, "BRAMBLE_ENTRY_MAX_GAP", e::MAX_GAP.to_string(), "");
     }
 
+    {
+        use regs::engine as g;
+        let _ = writeln!(s, "\n// Engine constants shared by the hand-written modules");
+        define(
+            &mut s,
+            "BRAMBLE_ACT_FIFO_DEPTH",
+            g::ACT_FIFO_DEPTH.to_string(),
+            "PE activation FIFO",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_BC_IN_FLIGHT",
+            g::BC_IN_FLIGHT.to_string(),
+            "broadcasts in flight past a full PE",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_SHIFT_HI_BITS",
+            g::SHIFT_HI_BITS.to_string(),
+            "write-back coarse shift (x8)",
+        );
+    }
+
     let _ = writeln!(
         s,
         "\n// Simulation only: size of the <dir>/<image> path register (+bramble_mem_dir)"

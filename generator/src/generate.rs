@@ -7,7 +7,7 @@ use crate::golden;
 use crate::ident::Ident;
 use crate::model::Model;
 use crate::parts::Part;
-use crate::plan::{Geometry, Plan, FIFO_DEPTH};
+use crate::plan::{Geometry, Plan};
 use crate::stats::bits_for;
 use askama::Template;
 use std::fmt::Write as _;
@@ -24,6 +24,8 @@ pub const HW_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/hw_fil
 #[template(path = "top.v", escape = "none")]
 pub struct TopTemplate {
     pub top: String,
+    /// `top` in upper case: the prefix of the top's local macros.
+    pub top_upper: String,
     pub network: String,
     pub pes: Vec<usize>,
     pub num_pes: usize,
@@ -48,7 +50,6 @@ pub struct TopTemplate {
     pub bias_addr_bits: u32,
     pub cb_depth: usize,
     pub acc_depth: usize,
-    pub fifo_depth: usize,
     pub entry_block: u8,
     pub ptr_block: u8,
     pub bias_block: u8,
@@ -73,6 +74,9 @@ pub struct TbTemplate {
     pub out_size: usize,
     pub in_base: usize,
     pub out_base: usize,
+    /// Window words: activation i at word (i / num_pes) * bank_stride + i % num_pes.
+    pub num_pes: usize,
+    pub bank_stride: usize,
     pub num_inputs: usize,
     pub geometry: String,
     pub sizes: String,
@@ -91,8 +95,8 @@ pub fn addr_bits_for(n: usize) -> u32 {
 
 /// The register map's window size and AXI address width (bramble-abi's rule, which the host
 /// derives from the same sizes).
-pub fn windows(in_size: usize, out_size: usize) -> (usize, u32) {
-    let w = bramble_abi::regs::window_bytes(in_size, out_size);
+pub fn windows(in_size: usize, out_size: usize, pes: usize) -> (usize, u32) {
+    let w = bramble_abi::regs::window_bytes(in_size, out_size, pes);
     (w as usize, bramble_abi::regs::addr_bits(w))
 }
 
@@ -112,11 +116,12 @@ impl TopTemplate {
                 .find(|m| m.name == name)
                 .is_some_and(|m| m.block())
         };
-        let (_, addr_bits) = windows(model.input.size, model.output_size());
+        let (_, addr_bits) = windows(model.input.size, model.output_size(), g.pes);
         let ptr_depth = (g.ptr_words / 2).max(1);
         let hash = model.hash();
         TopTemplate {
             top: top.to_string(),
+            top_upper: top.to_string().to_uppercase(),
             network: model.name.to_string(),
             pes: (0..g.pes).collect(),
             num_pes: g.pes,
@@ -141,7 +146,6 @@ impl TopTemplate {
             bias_addr_bits: addr_bits_for(g.bias_depth),
             cb_depth: g.cb_depth,
             acc_depth: g.acc_depth,
-            fifo_depth: FIFO_DEPTH,
             entry_block: block(style("entries")),
             ptr_block: block(style("ptr_even")),
             bias_block: block(style("bias")),
@@ -363,7 +367,7 @@ pub fn generate(
     }
     files.push(("tb/tb_input.mem".into(), tin.into_bytes()));
     files.push(("tb/tb_expected.mem".into(), texp.into_bytes()));
-    let (window, addr_bits) = windows(model.input.size, model.output_size());
+    let (window, addr_bits) = windows(model.input.size, model.output_size(), g.pes);
     let tb_t = TbTemplate {
         top: top.to_string(),
         network: model.name.to_string(),
@@ -372,6 +376,8 @@ pub fn generate(
         out_size: model.output_size(),
         in_base: window,
         out_base: 2 * window,
+        num_pes: g.pes,
+        bank_stride: regs::bank_stride(g.pes) as usize,
         num_inputs: inputs.len(),
         geometry: hex32(regs::geometry::pack(
             g.pes as u32,

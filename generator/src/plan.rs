@@ -15,8 +15,9 @@ pub const MAX_PES: usize = 64;
 pub const AUTO_MAX_PES: usize = 32;
 /// A memory of more bits than this goes to block RAM; smaller ones to LUT RAM.
 pub const BLOCK_MIN_BITS: usize = 4096;
-/// Entry FIFO depth per PE (EIE: 8 keeps load imbalance small).
-pub const FIFO_DEPTH: usize = 8;
+/// Activation FIFO depth per PE (shift-register LUTs; deep enough to absorb the load imbalance
+/// between PEs over a few dozen columns).
+pub const FIFO_DEPTH: usize = bramble_abi::regs::engine::ACT_FIFO_DEPTH as usize;
 
 pub use bramble_abi::regs::layer_desc::LayerDesc;
 

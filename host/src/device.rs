@@ -330,9 +330,13 @@ impl Device {
             }
             words.push(value as u32);
         }
-        let base = m.in_base();
-        check_access(base, words.len(), self.bundle.address_space())?;
-        self.backend.write_words(base, &words)
+        let (base, pes) = (m.in_base(), m.pes as usize);
+        for (first, chunk) in window_rows(&words, pes) {
+            let at = base + 4 * regs::window_word(first, pes);
+            check_access(at, chunk.len(), self.bundle.address_space())?;
+            self.backend.write_words(at, chunk)?;
+        }
+        Ok(())
     }
 
     /// Quantises `x` with the manifest's input format and writes it; returns the raw integers.
@@ -366,10 +370,15 @@ impl Device {
     /// Reads the raw output integers (valid once DONE).
     pub fn read_outputs_raw(&mut self) -> Result<Vec<i64>> {
         let m = self.bundle.manifest();
-        let (base, n, bits) = (m.out_base(), m.output.size, m.act_bits);
-        check_access(base, n, self.bundle.address_space())?;
+        let (base, n, bits, pes) = (m.out_base(), m.output.size, m.act_bits, m.pes as usize);
         let mut words = vec![0u32; n];
-        self.backend.read_words(base, &mut words)?;
+        let mut first = 0;
+        for chunk in words.chunks_mut(window_run(pes)) {
+            let at = base + 4 * regs::window_word(first, pes);
+            check_access(at, chunk.len(), self.bundle.address_space())?;
+            self.backend.read_words(at, chunk)?;
+            first += chunk.len();
+        }
         Ok(words
             .iter()
             .map(|&w| numeric::sign_extend(w, bits))
@@ -508,4 +517,25 @@ impl Run<'_> {
     pub fn device(&mut self) -> &mut Device {
         self.device
     }
+}
+
+/// Activations that sit in consecutive window words (docs/register-map.md): a whole vector when
+/// the PE count is a power of two, else one row of `pes` banks.
+fn window_run(pes: usize) -> usize {
+    let pes = pes.max(1);
+    if regs::bank_stride(pes) == pes as u64 {
+        usize::MAX
+    } else {
+        pes
+    }
+}
+
+/// `words` (one per activation) split into runs of consecutive window words, with the index of
+/// each run's first activation.
+fn window_rows(words: &[u32], pes: usize) -> impl Iterator<Item = (usize, &[u32])> {
+    let run = window_run(pes);
+    words
+        .chunks(run)
+        .enumerate()
+        .map(move |(k, c)| (k.saturating_mul(run), c))
 }

@@ -88,6 +88,14 @@ impl FakeAccelerator {
     }
 }
 
+impl FakeAccelerator {
+    /// The activation a window offset addresses (the register map's bank layout), if any.
+    fn index(&self, offset: u64) -> Option<usize> {
+        let pes = regs::geometry::unpack(self.geometry).0 as usize;
+        regs::window_index((offset % self.window) / 4, pes)
+    }
+}
+
 impl Backend for FakeAccelerator {
     fn describe(&self) -> String {
         "fake accelerator".into()
@@ -100,7 +108,7 @@ impl Backend for FakeAccelerator {
     fn read32(&mut self, offset: u64) -> Result<u32> {
         check_access(offset, 1, self.size())?;
         let w = self.window;
-        let idx = ((offset % w) / 4) as usize;
+        let idx = self.index(offset);
         Ok(match offset / w {
             0 if offset == regs::MAGIC_REG.offset => self.magic,
             0 if offset == regs::VERSION.offset => self.version,
@@ -124,8 +132,8 @@ impl Backend for FakeAccelerator {
             }
             0 if offset == regs::CYCLES_LO.offset => self.cycles as u32,
             0 if offset == regs::CYCLES_HI.offset => (self.cycles >> 32) as u32,
-            1 => self.inputs.get(idx).copied().unwrap_or(0),
-            2 => self.outputs.get(idx).copied().unwrap_or(0),
+            1 => idx.and_then(|i| self.inputs.get(i)).copied().unwrap_or(0),
+            2 => idx.and_then(|i| self.outputs.get(i)).copied().unwrap_or(0),
             _ => 0,
         })
     }
@@ -133,7 +141,7 @@ impl Backend for FakeAccelerator {
     fn write32(&mut self, offset: u64, value: u32) -> Result<()> {
         check_access(offset, 1, self.size())?;
         let w = self.window;
-        let idx = ((offset % w) / 4) as usize;
+        let idx = self.index(offset);
         match offset / w {
             0 if offset == regs::CONTROL.offset => {
                 self.irq_enable = value & CONTROL_IRQ_ENABLE != 0;
@@ -153,7 +161,7 @@ impl Backend for FakeAccelerator {
             }
             1 if self.busy_left.is_none() => {
                 let bits = self.act_bits;
-                if let Some(slot) = self.inputs.get_mut(idx) {
+                if let Some(slot) = idx.and_then(|i| self.inputs.get_mut(i)) {
                     *slot = sign_extend(value, bits) as u32;
                 }
             }

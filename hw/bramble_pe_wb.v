@@ -1,0 +1,293 @@
+// bramble_pe_wb: a PE's write-back, its end-of-layer detection and its accumulator clearing.
+//
+// The PE's end of a layer: the scanner's end marker has arrived (end_i, behind the layer's last
+// activation on the same broadcast pipeline) and every stage before this one is empty
+// (pipe_busy_i all low). Then the PE's rows of the layer are written back, one per clock:
+//
+//   W0: read accumulator[row] and bias[bias_base + row];
+//   W1: sum = accumulator + bias, and the accumulator row is cleared for the next layer;
+//   W2: sum += round (2^(shift-1), from the engine); the saturation test on the unshifted sum:
+//       the shifted value fits act_bits when the bits the engine's sat_mask selects are all
+//       equal (all sign);
+//   W3: coarse arithmetic shift by shift[..:3] * 8;
+//   W4: fine shift by shift[2:0], saturate, ReLU -> output register -> activation buffer.
+//
+// The shift is fixed per layer, so the engine turns it into round_i, sat_mask_i and the two
+// shift fields once; a PE only selects ActBits output bits (no full-width barrel shifter).
+// done_o is high from the last row's write until the next layer starts (layer_start_i), and
+// after reset once every accumulator row has been cleared.
+`resetall
+`timescale 1ns/1ps
+`default_nettype none
+
+`include "bramble_defs.vh"
+
+module bramble_pe_wb #(
+  // This PE's index and the PE count: the PE owns output rows i with i mod NumPes == PeIndex.
+  parameter integer PeIndex      = 0,
+  parameter integer NumPes       = 1,
+  // Bits of an activation and of an accumulator.
+  parameter integer ActBits      = 16,
+  parameter integer AccBits      = 40,
+  // Accumulator rows and their address bits.
+  parameter integer AccDepth     = 16,
+  parameter integer RowBits      = 4,
+  // Bias memory: depth, address bits, style (1 = block RAM, 0 = LUT logic) and image.
+  parameter integer BiasDepth    = 16,
+  parameter integer BiasAddrBits = 4,
+  parameter integer BiasBlock    = 0,
+  parameter         BiasFile     = "",
+  // Number of stage busy flags on pipe_busy_i.
+  parameter integer NumBusy      = 1
+) (
+  input  wire                   clk_i,
+  input  wire                   rst_ni,
+
+  // current layer (stable while the layer runs)
+  input  wire                   layer_start_i,
+  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
+  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_i,
+  input  wire [AccBits-1:0]     round_i,
+  input  wire [AccBits-1:0]     sat_mask_i,
+  input  wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_i,
+  input  wire [2:0]             shift_lo_i,
+  input  wire                   relu_i,
+
+  input  wire                   end_i,
+  input  wire [NumBusy-1:0]     pipe_busy_i,
+
+  // accumulator access
+  output wire                   acc_rd_en_o,
+  output wire [RowBits-1:0]     acc_rd_row_o,
+  input  wire [AccBits-1:0]     acc_rd_data_i,
+  output wire                   acc_clr_en_o,
+  output wire [RowBits-1:0]     acc_clr_row_o,
+
+  // write into this PE's bank of the next activation buffer
+  output wire                   out_we_o,
+  output wire [RowBits-1:0]     out_addr_o,
+  output wire [ActBits-1:0]     out_data_o,
+
+  output wire                   done_o
+);
+
+  localparam integer SizeBits = `BRAMBLE_DESC_FIELD_BITS;
+  // The coarse shift keeps the ActBits + 7 low bits the fine shift can still select.
+  localparam integer MidBits  = ActBits + 7;
+  localparam integer ExtBits  = (AccBits > MidBits) ? AccBits : MidBits;
+
+  initial begin
+    if (RowBits > SizeBits - 2 || BiasAddrBits > SizeBits - 1 || ActBits < 2) begin
+      $display("bramble_pe_wb: inconsistent parameters (see docs/engine.md)");
+      $finish;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // End of layer and row walk
+  reg                end_q;
+  reg                act_q;      // walking the rows
+  reg [RowBits-1:0]  row_q;
+  reg [SizeBits-1:0] gi_q;       // global output index of row_q
+  reg                done_q;
+  reg                clr_q;      // clearing after reset
+  reg [RowBits-1:0]  clr_row_q;
+
+  wire [SizeBits-1:0] pe_index = PeIndex[SizeBits-1:0];
+  wire [SizeBits-1:0] num_pes  = NumPes[SizeBits-1:0];
+  wire [SizeBits-1:0] gi_next  = gi_q + num_pes;
+  wire                go       = end_q && !(|pipe_busy_i);
+
+  wire [SizeBits-1:0] row_wide  = {{(SizeBits-RowBits){1'b0}}, row_q};
+  wire [SizeBits-1:0] bias_addr = bias_base_i + row_wide;
+  wire                unused_bias_hi = ^bias_addr[SizeBits-1:BiasAddrBits];
+  wire [AccBits-1:0]  bias_rd;
+
+  bramble_ram_sdp #(
+    .Width    (AccBits),
+    .Depth    (BiasDepth),
+    .AddrBits (BiasAddrBits),
+    .Block    (BiasBlock),
+    .Rom      (1),
+    .InitFile (BiasFile)
+  ) u_bias (
+    .clk_i     (clk_i),
+    .wr_en_i   (1'b0),
+    .wr_addr_i ({BiasAddrBits{1'b0}}),
+    .wr_data_i ({AccBits{1'b0}}),
+    .rd_en_i   (act_q),
+    .rd_addr_i (bias_addr[BiasAddrBits-1:0]),
+    .rd_data_o (bias_rd)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // W1..W4
+  reg               w1_vld_q;
+  reg [RowBits-1:0] w1_row_q;
+  reg               w1_last_q;
+  reg               w2_vld_q;
+  reg [RowBits-1:0] w2_row_q;
+  reg               w2_last_q;
+  reg [AccBits-1:0] w2_sum_q;
+  reg               w3_vld_q;
+  reg [RowBits-1:0] w3_row_q;
+  reg               w3_last_q;
+  reg [AccBits-1:0] w3_sum_q;
+  reg               w3_fits_q;
+  reg               w4_vld_q;
+  reg [RowBits-1:0] w4_row_q;
+  reg               w4_last_q;
+  reg [MidBits-1:0] w4_mid_q;
+  reg               w4_fits_q;
+  reg               w4_neg_q;
+  reg               out_we_q;
+  reg [RowBits-1:0] out_addr_q;
+  reg [ActBits-1:0] out_data_q;
+  reg               w_last_q;    // the row in the output register is the PE's last
+
+  wire [AccBits-1:0] w1_sum = acc_rd_data_i + bias_rd;
+  wire [AccBits-1:0] w2_rnd = w2_sum_q + round_i;
+
+  // Fits when the masked bits are all zero or all one.
+  wire w2_zeros = ((w2_rnd & sat_mask_i) == {AccBits{1'b0}});
+  wire w2_ones  = ((w2_rnd & sat_mask_i) == sat_mask_i);
+
+  // Coarse shift: sign-extend, shift by 8 * shift_hi, keep MidBits.
+  wire [ExtBits-1:0] w3_ext;
+  generate
+    if (ExtBits > AccBits) begin : gen_ext
+      assign w3_ext = {{(ExtBits-AccBits){w3_sum_q[AccBits-1]}}, w3_sum_q};
+    end else begin : gen_no_ext
+      assign w3_ext = w3_sum_q;
+    end
+  endgenerate
+  wire [ExtBits-1:0] w3_shr = $signed(w3_ext) >>> {shift_hi_i, 3'b000};
+  wire [MidBits-1:0] w3_mid = w3_shr[MidBits-1:0];
+  wire               unused_shr;
+  generate
+    if (ExtBits > MidBits) begin : gen_unused_shr
+      assign unused_shr = ^w3_shr[ExtBits-1:MidBits];
+    end else begin : gen_no_unused_shr
+      assign unused_shr = 1'b0;
+    end
+  endgenerate
+
+  // Fine shift, saturate, ReLU.
+  wire [MidBits-1:0] w4_shr = w4_mid_q >> shift_lo_i;
+  wire [ActBits-1:0] w4_val = w4_shr[ActBits-1:0];
+  wire               unused_fine = ^w4_shr[MidBits-1:ActBits];
+  wire [ActBits-1:0] w4_sat = w4_fits_q ? w4_val :
+                              (w4_neg_q ? {1'b1, {(ActBits-1){1'b0}}} :
+                                          {1'b0, {(ActBits-1){1'b1}}});
+  wire [ActBits-1:0] w4_out = (relu_i && w4_sat[ActBits-1]) ? {ActBits{1'b0}} : w4_sat;
+
+  wire last_row = (gi_next >= out_size_i);
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      end_q      <= 1'b0;
+      act_q      <= 1'b0;
+      row_q      <= {RowBits{1'b0}};
+      gi_q       <= {SizeBits{1'b0}};
+      done_q     <= 1'b0;
+      clr_q      <= 1'b1;
+      clr_row_q  <= {RowBits{1'b0}};
+      w1_vld_q   <= 1'b0;
+      w1_row_q   <= {RowBits{1'b0}};
+      w1_last_q  <= 1'b0;
+      w2_vld_q   <= 1'b0;
+      w2_row_q   <= {RowBits{1'b0}};
+      w2_last_q  <= 1'b0;
+      w2_sum_q   <= {AccBits{1'b0}};
+      w3_vld_q   <= 1'b0;
+      w3_row_q   <= {RowBits{1'b0}};
+      w3_last_q  <= 1'b0;
+      w3_sum_q   <= {AccBits{1'b0}};
+      w3_fits_q  <= 1'b0;
+      w4_vld_q   <= 1'b0;
+      w4_row_q   <= {RowBits{1'b0}};
+      w4_last_q  <= 1'b0;
+      w4_mid_q   <= {MidBits{1'b0}};
+      w4_fits_q  <= 1'b0;
+      w4_neg_q   <= 1'b0;
+      out_we_q   <= 1'b0;
+      out_addr_q <= {RowBits{1'b0}};
+      out_data_q <= {ActBits{1'b0}};
+      w_last_q   <= 1'b0;
+    end else begin
+      // end of layer
+      if (layer_start_i) begin
+        done_q <= 1'b0;
+      end
+      if (end_i) begin
+        end_q <= 1'b1;
+      end else if (go) begin
+        end_q <= 1'b0;
+      end
+
+      // row walk (a PE without rows in this layer is done at once)
+      if (go) begin
+        if (pe_index < out_size_i) begin
+          act_q <= 1'b1;
+        end else begin
+          done_q <= 1'b1;
+        end
+        row_q <= {RowBits{1'b0}};
+        gi_q  <= pe_index;
+      end else if (act_q) begin
+        row_q <= row_q + 1'b1;
+        gi_q  <= gi_next;
+        if (last_row) begin
+          act_q <= 1'b0;
+        end
+      end
+
+      w1_vld_q  <= act_q;
+      w1_row_q  <= row_q;
+      w1_last_q <= act_q && last_row;
+      w2_vld_q  <= w1_vld_q;
+      w2_row_q  <= w1_row_q;
+      w2_last_q <= w1_last_q;
+      w2_sum_q  <= w1_sum;
+      w3_vld_q  <= w2_vld_q;
+      w3_row_q  <= w2_row_q;
+      w3_last_q <= w2_last_q;
+      w3_sum_q  <= w2_rnd;
+      w3_fits_q <= w2_zeros || w2_ones;
+      w4_vld_q  <= w3_vld_q;
+      w4_row_q  <= w3_row_q;
+      w4_last_q <= w3_last_q;
+      w4_mid_q  <= w3_mid;
+      w4_fits_q <= w3_fits_q;
+      w4_neg_q  <= w3_sum_q[AccBits-1];
+      out_we_q   <= w4_vld_q;
+      out_addr_q <= w4_row_q;
+      out_data_q <= w4_out;
+      w_last_q   <= w4_vld_q && w4_last_q;
+      if (w_last_q) begin
+        done_q <= 1'b1;
+      end
+
+      // clearing after reset
+      if (clr_q) begin
+        clr_row_q <= clr_row_q + 1'b1;
+        if (clr_row_q == AccDepth[RowBits-1:0] - 1'b1) begin
+          clr_q  <= 1'b0;
+          done_q <= 1'b1;
+        end
+      end
+    end
+  end
+
+  assign acc_rd_en_o   = act_q;
+  assign acc_rd_row_o  = row_q;
+  assign acc_clr_en_o  = w1_vld_q || clr_q;
+  assign acc_clr_row_o = clr_q ? clr_row_q : w1_row_q;
+  assign out_we_o      = out_we_q;
+  assign out_addr_o    = out_addr_q;
+  assign out_data_o    = out_data_q;
+  assign done_o        = done_q;
+
+endmodule
+
+`resetall

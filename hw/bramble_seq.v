@@ -1,0 +1,225 @@
+// bramble_seq: the engine's sequencer: runs the layers of one inference.
+//
+// START (from the AXI slave) is held pending until every PE reports done (after reset the PEs
+// first clear their accumulators). Per layer: read the layer descriptor, derive the layer's
+// write-back constants once (round = 2^(shift-1), the saturation mask, the two shift fields),
+// pulse layer_start_o (the scanner starts, the PEs drop done), wait for the scanner to finish
+// and every PE to finish its write-back, then go to the next layer or raise done_o. cycles_o
+// counts the clocks from START to DONE.
+//
+// all_done_i comes through a registered AND over the PEs, so it is read only HoldClocks after
+// layer_start_o (by then every PE's cleared done flag has reached it).
+`resetall
+`timescale 1ns/1ps
+`default_nettype none
+
+`include "bramble_defs.vh"
+
+module bramble_seq #(
+  // Layers of the network and the bits of a layer number.
+  parameter integer NumLayers   = 1,
+  parameter integer LayerBits   = 1,
+  // Bits of an activation and of an accumulator.
+  parameter integer ActBits     = 16,
+  parameter integer AccBits     = 40,
+  // 1 = layer descriptors in block RAM, 0 = LUT logic; their image.
+  parameter integer LayersBlock = 0,
+  parameter         LayersFile  = "layers.mem"
+) (
+  input  wire                   clk_i,
+  input  wire                   rst_ni,
+
+  input  wire                   start_i,
+  output wire                   busy_o,
+  output wire                   done_o,
+  output wire [63:0]            cycles_o,
+
+  // current layer
+  output wire [LayerBits-1:0]   layer_o,
+  output wire                   layer_start_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] in_size_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] ptr_base_o,
+  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
+  output wire [AccBits-1:0]     round_o,
+  output wire [AccBits-1:0]     sat_mask_o,
+  output wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_o,
+  output wire [2:0]             shift_lo_o,
+  output wire                   relu_o,
+
+  input  wire                   scan_done_i,
+  input  wire                   all_done_i
+);
+
+  localparam integer DescBits   = `BRAMBLE_DESC_WIDTH;
+  localparam integer SizeBits   = `BRAMBLE_DESC_FIELD_BITS;
+  localparam integer ShiftBits  = `BRAMBLE_DESC_SHIFT_BITS;
+  // Clocks from layer_start_o until all_done_i reflects every PE's cleared done flag (PE
+  // register, AND register) plus margin.
+  localparam integer HoldClocks = 4;
+  localparam integer ActM1      = ActBits - 1;
+
+  localparam [2:0] StIdle  = 3'd0;
+  localparam [2:0] StLoad  = 3'd1;
+  localparam [2:0] StDesc  = 3'd2;
+  localparam [2:0] StConst = 3'd3;
+  localparam [2:0] StRun   = 3'd4;
+
+  reg [2:0]           st_q;
+  reg [2:0]           st_d;
+  reg                 pending_q;
+  reg                 done_q;
+  reg [63:0]          cycles_q;
+  reg [LayerBits-1:0] layer_q;
+  reg [SizeBits-1:0]  in_size_q;
+  reg [SizeBits-1:0]  out_size_q;
+  reg [SizeBits-1:0]  ptr_base_q;
+  reg [SizeBits-1:0]  bias_base_q;
+  reg [ShiftBits-1:0] shift_q;
+  reg                 relu_q;
+  reg [AccBits-1:0]   round_q;
+  reg [AccBits-1:0]   sat_mask_q;
+  reg                 start_q;    // layer_start_o
+  reg [2:0]           hold_q;
+  reg                 scanned_q;  // the scanner has finished this layer
+
+  wire [DescBits-1:0] desc_rd;
+  wire                last_layer = (layer_q == NumLayers[LayerBits-1:0] - 1'b1);
+  wire                unused_desc = ^desc_rd[DescBits-1:`BRAMBLE_DESC_USED_BITS];
+
+  bramble_ram_sdp #(
+    .Width    (DescBits),
+    .Depth    (NumLayers),
+    .AddrBits (LayerBits),
+    .Block    (LayersBlock),
+    .Rom      (1),
+    .InitFile (LayersFile)
+  ) u_layers (
+    .clk_i     (clk_i),
+    .wr_en_i   (1'b0),
+    .wr_addr_i ({LayerBits{1'b0}}),
+    .wr_data_i ({DescBits{1'b0}}),
+    .rd_en_i   (st_q == StLoad),
+    .rd_addr_i (layer_q),
+    .rd_data_o (desc_rd)
+  );
+
+  // Layer constants: bit j of round is set when j == shift - 1; bit j of the saturation mask
+  // when j >= shift + ActBits - 1 (the bits that must all equal the sign after the shift).
+  wire [ShiftBits:0] shift_m1  = {1'b0, shift_q} - 1'b1;
+  wire [ShiftBits:0] sat_lsb   = {1'b0, shift_q} + ActM1[ShiftBits:0];
+  reg  [AccBits-1:0] round_d;
+  reg  [AccBits-1:0] sat_mask_d;
+  integer            j;
+
+  always @* begin
+    for (j = 0; j < AccBits; j = j + 1) begin
+      round_d[j]    = (shift_m1 == j[ShiftBits:0]);
+      sat_mask_d[j] = (sat_lsb <= j[ShiftBits:0]);
+    end
+  end
+
+  wire run_done = scanned_q && (hold_q == 3'd0) && all_done_i;
+
+  always @* begin
+    st_d = st_q;
+    case (st_q)
+      StIdle:  if (pending_q && all_done_i) st_d = StLoad;
+      StLoad:  st_d = StDesc;
+      StDesc:  st_d = StConst;
+      StConst: st_d = StRun;
+      StRun:   if (run_done) st_d = last_layer ? StIdle : StLoad;
+      default: st_d = StIdle;
+    endcase
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_q        <= StIdle;
+      pending_q   <= 1'b0;
+      done_q      <= 1'b0;
+      cycles_q    <= 64'd0;
+      layer_q     <= {LayerBits{1'b0}};
+      in_size_q   <= {SizeBits{1'b0}};
+      out_size_q  <= {SizeBits{1'b0}};
+      ptr_base_q  <= {SizeBits{1'b0}};
+      bias_base_q <= {SizeBits{1'b0}};
+      shift_q     <= {ShiftBits{1'b0}};
+      relu_q      <= 1'b0;
+      round_q     <= {AccBits{1'b0}};
+      sat_mask_q  <= {AccBits{1'b0}};
+      start_q     <= 1'b0;
+      hold_q      <= 3'd0;
+      scanned_q   <= 1'b0;
+    end else begin
+      st_q    <= st_d;
+      done_q  <= 1'b0;
+      start_q <= (st_q == StConst);
+
+      if (start_i) begin
+        pending_q <= 1'b1;
+        cycles_q  <= 64'd0;
+      end else if (busy_o) begin
+        cycles_q <= cycles_q + 64'd1;
+      end
+
+      case (st_q)
+        StIdle: begin
+          if (st_d == StLoad) begin
+            pending_q <= 1'b0;
+            layer_q   <= {LayerBits{1'b0}};
+          end
+        end
+        StDesc: begin
+          in_size_q   <= desc_rd[`BRAMBLE_DESC_IN_SIZE_LSB +: SizeBits];
+          out_size_q  <= desc_rd[`BRAMBLE_DESC_OUT_SIZE_LSB +: SizeBits];
+          ptr_base_q  <= desc_rd[`BRAMBLE_DESC_PTR_BASE_LSB +: SizeBits];
+          bias_base_q <= desc_rd[`BRAMBLE_DESC_BIAS_BASE_LSB +: SizeBits];
+          shift_q     <= desc_rd[`BRAMBLE_DESC_SHIFT_LSB +: ShiftBits];
+          relu_q      <= desc_rd[`BRAMBLE_DESC_RELU_BIT];
+        end
+        StConst: begin
+          round_q    <= round_d;
+          sat_mask_q <= sat_mask_d;
+          hold_q     <= HoldClocks[2:0];
+          scanned_q  <= 1'b0;
+        end
+        StRun: begin
+          if (hold_q != 3'd0) begin
+            hold_q <= hold_q - 3'd1;
+          end
+          if (scan_done_i) begin
+            scanned_q <= 1'b1;
+          end
+          if (run_done) begin
+            if (last_layer) begin
+              done_q <= 1'b1;
+            end else begin
+              layer_q <= layer_q + 1'b1;
+            end
+          end
+        end
+        default: begin
+        end
+      endcase
+    end
+  end
+
+  assign busy_o        = pending_q || (st_q != StIdle);
+  assign done_o        = done_q;
+  assign cycles_o      = cycles_q;
+  assign layer_o       = layer_q;
+  assign layer_start_o = start_q;
+  assign in_size_o     = in_size_q;
+  assign out_size_o    = out_size_q;
+  assign ptr_base_o    = ptr_base_q;
+  assign bias_base_o   = bias_base_q;
+  assign round_o       = round_q;
+  assign sat_mask_o    = sat_mask_q;
+  assign shift_hi_o    = shift_q[ShiftBits-1:3];
+  assign shift_lo_o    = shift_q[2:0];
+  assign relu_o        = relu_q;
+
+endmodule
+
+`resetall
