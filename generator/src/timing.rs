@@ -1026,6 +1026,31 @@ mod tests {
         ));
     }
 
+    /// docs/timing.md's table is the model's output.
+    #[test]
+    fn the_table_in_docs_timing_md_is_the_model() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/timing.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        for (family, row) in [
+            (Family::Series7, "| 7-series"),
+            (Family::UltraScalePlus, "| UltraScale+"),
+        ] {
+            let line = doc.lines().find(|l| l.starts_with(row)).expect(row);
+            let m = delay_model(family);
+            let mut want = format!(
+                "| {} | {} ns | {} ns |",
+                m.speed_grade, m.ns_per_level, m.ns_overhead
+            );
+            for levels in [4, 5, 6, 8, 10] {
+                want.push_str(&format!(" {} MHz |", estimate(family, levels).fmax_mhz));
+            }
+            assert!(
+                line.ends_with(&want),
+                "docs/timing.md:\n{line}\nmodel:\n{want}"
+            );
+        }
+    }
+
     #[test]
     fn clock_estimate_per_family() {
         let e = estimate(Family::Series7, 8);
