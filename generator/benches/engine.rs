@@ -2,7 +2,8 @@
 //! RTL under Verilator against the ideal (active non-zero weights / PEs), for a 1024x1024 layer at
 //! 10% weight density with 35% non-zero inputs on 8 PEs and for EIE's layer shapes scaled down,
 //! plus the cycles of a dense engine with the same multipliers. With `-- --yosys`, also Yosys
-//! utilisation and logic depth of the jet-tagging design.
+//! utilisation, logic depth in LUT levels (worst path and estimated clock, docs/timing.md) of the
+//! jet-tagging design.
 //!
 //! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case only,
 //! `-- --yosys` to add synthesis, `-- --yosys-only` for synthesis alone). Needs verilator (and
@@ -190,9 +191,12 @@ fn main() {
             let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
             let u = verify::yosys(&b, part.family, true).unwrap_or_else(|e| panic!("{e}"));
             println!(
-                "jet70 on {} ({} PEs): LUT {} (+{} LUTRAM cells), FF {}, RAMB18 {}, RAMB36 {}, DSP {}, CARRY {}, ltp logic depth {:?} (plan: {} RAMB18 + {} RAMB36)",
-                part.name, pes, u.lut, u.lutram_cells, u.ff, u.ramb18, u.ramb36, u.dsp, u.carry, u.logic_depth, p.bram18, p.bram36
+                "jet70 on {} ({} PEs): LUT {} (+{} LUTRAM cells), FF {}, RAMB18 {}, RAMB36 {}, DSP {}, CARRY {} (plan: {} RAMB18 + {} RAMB36)",
+                part.name, pes, u.lut, u.lutram_cells, u.ff, u.ramb18, u.ramb36, u.dsp, u.carry, p.bram18, p.bram36
             );
+            if let Some(depth) = u.depth_text(part.family) {
+                println!("  {depth}");
+            }
         }
     }
 }

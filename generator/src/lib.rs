@@ -18,6 +18,7 @@ pub mod plan;
 pub mod source;
 pub mod stats;
 pub mod synthetic;
+pub mod timing;
 pub mod verify;
 pub mod weights;
 

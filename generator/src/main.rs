@@ -88,7 +88,8 @@ enum Cmd {
         /// Skip the Verilator testbench run.
         #[arg(long)]
         no_verilator: bool,
-        /// Also synthesise with Yosys and compare block RAM with the plan (slow).
+        /// Also synthesise with Yosys: block RAM against the plan, the logic depth in LUT levels
+        /// with its worst path, and the clock it suggests (slow; docs/timing.md).
         #[arg(long)]
         yosys: bool,
     },
@@ -571,9 +572,12 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
         let (p18, p36) = (count("bram18")?, count("bram36")?);
         let u = verify::yosys(&b, part.family, true)?;
         println!(
-            "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF, logic depth {:?}",
-            part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.dsp, u.lut, u.lutram_cells, u.ff, u.logic_depth
+            "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF",
+            part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.dsp, u.lut, u.lutram_cells, u.ff
         );
+        if let Some(depth) = u.depth_text(part.family) {
+            println!("{depth}");
+        }
         if (u.ramb18, u.ramb36) != (p18, p36) {
             bail!(
                 "Yosys inferred {} RAMB18 + {} RAMB36 but the plan predicted {p18} + {p36}",

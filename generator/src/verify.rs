@@ -1,8 +1,10 @@
 //! Running a bundle through the tools users trust: Verilator lint, the self-checking testbench
-//! under Icarus and Verilator, and Yosys `synth_xilinx` for utilisation and BRAM inference.
+//! under Icarus and Verilator, and Yosys `synth_xilinx` for utilisation, BRAM inference and the
+//! logic depth in LUT levels (crate::timing).
 //! Used by `bramble verify`, the test suite and the benchmarks.
 
 use crate::parts::Family;
+use crate::timing::{self, ClockEstimate, LutDepth};
 use bramble_abi::manifest::Manifest;
 use bramble_host::cleanup::TempPath;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,12 @@ pub enum VerifyError {
         code: Option<i32>,
         dir: PathBuf,
         output: String,
+    },
+    #[error("{path}: {source}")]
+    Netlist {
+        path: PathBuf,
+        #[source]
+        source: timing::NetlistError,
     },
     #[error("{what}: {message}\n{output}")]
     Check {
@@ -229,7 +237,11 @@ pub fn verilator(b: &BundleDir) -> Result<TbResult> {
     parse_tb("Verilator testbench", out)
 }
 
-/// Cell counts from Yosys `synth_xilinx -flatten` and the longest path (`ltp`) in LUT levels.
+/// The netlist `yosys` writes in the scratch directory when asked for the depth (`write_json`).
+pub const NETLIST_JSON: &str = "yosys_netlist.json";
+
+/// Cell counts from Yosys `synth_xilinx -flatten` and, when asked, the register-to-register depth
+/// in LUT levels read from its JSON netlist (crate::timing, docs/timing.md).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Utilisation {
     pub ramb18: usize,
@@ -239,26 +251,45 @@ pub struct Utilisation {
     pub lutram_cells: usize,
     pub ff: usize,
     pub carry: usize,
-    /// Longest combinational path between registers, RAMs and DSPs after synthesis, in cells
-    /// (LUT, CARRY4/8, MUXF; `ltp` once those are deleted).
-    pub logic_depth: Option<usize>,
+    /// LUT levels on the worst register-to-register path (LUTs count 1; MUXF7/8 and CARRY4/8
+    /// count 0; flip-flops, block RAM, DSP, LUT RAM, SRL and ports cut paths).
+    pub lut_levels: Option<usize>,
+    /// That path, start to end, with readable names.
+    pub worst_path: Option<LutDepth>,
 }
 
-/// Synthesise with Yosys for `family` and count cells.
-pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisation> {
+impl Utilisation {
+    /// The clock the LUT depth suggests for `family` (None without the depth).
+    pub fn clock_estimate(&self, family: Family) -> Option<ClockEstimate> {
+        self.lut_levels.map(|l| timing::estimate(family, l))
+    }
+
+    /// `logic depth: 8 LUT levels (worst path: ...); estimated Fmax ~ ...`, or None without
+    /// the depth.
+    pub fn depth_text(&self, family: Family) -> Option<String> {
+        let (levels, path) = (self.lut_levels?, self.worst_path.as_ref()?);
+        Some(format!(
+            "logic depth: {levels} LUT levels (worst path: {}); {}",
+            path.path_text(),
+            self.clock_estimate(family)?
+        ))
+    }
+}
+
+/// Synthesise with Yosys for `family` and count cells; with `with_depth`, also write the JSON
+/// netlist and find the worst path in LUT levels.
+pub fn yosys(b: &BundleDir, family: Family, with_depth: bool) -> Result<Utilisation> {
     // The script names no file of the bundle: the sources are positional arguments (read before
     // the script runs, after `--`), and the reports go to fixed names in the scratch directory.
     let stat = b.dir.join("yosys_stat.txt");
-    let ltp = b.dir.join("yosys_ltp.txt");
+    let netlist = b.dir.join(NETLIST_JSON);
     let mut script = format!(
         "synth_xilinx -flatten -family {} -top {}; tee -q -o ../yosys_stat.txt stat",
         family.yosys_family(),
         b.top(),
     );
-    if with_ltp {
-        // Registers, RAMs and DSPs are deleted after `stat`, so every path ends at one of them
-        // (after synth_xilinx, FFs are FDRE cells, which `ltp -noff` would not recognise).
-        script.push_str("; delete t:FD* t:RAM* t:DSP48* t:SRL*; tee -q -o ../yosys_ltp.txt ltp");
+    if with_depth {
+        script.push_str(&format!("; write_json ../{NETLIST_JSON}"));
     }
     let mut c = Command::new("yosys");
     // No include path: Yosys finds bramble_defs.vh next to the file that includes it.
@@ -275,14 +306,17 @@ pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisatio
             })
             .sum()
     };
-    let depth = if with_ltp {
-        std::fs::read_to_string(&ltp).ok().and_then(|t| {
-            t.lines().find_map(|l| {
-                let rest = l.split("Longest topological path in ").nth(1)?;
-                let n = rest.split("(length=").nth(1)?.split(')').next()?;
-                n.trim().parse().ok()
-            })
-        })
+    let depth = if with_depth {
+        let json = std::fs::read(&netlist).map_err(|e| VerifyError::Check {
+            what: "yosys write_json".into(),
+            message: format!("{}: cannot read: {e}", netlist.display()),
+            output: String::new(),
+        })?;
+        let d = timing::analyse(&json, b.top()).map_err(|source| VerifyError::Netlist {
+            path: netlist.clone(),
+            source,
+        })?;
+        Some(d)
     } else {
         None
     };
@@ -299,6 +333,7 @@ pub fn yosys(b: &BundleDir, family: Family, with_ltp: bool) -> Result<Utilisatio
         }),
         ff: count(&|c| c.starts_with("FD")),
         carry: count(&|c| c.starts_with("CARRY")),
-        logic_depth: depth,
+        lut_levels: depth.as_ref().map(|d| d.levels),
+        worst_path: depth,
     })
 }

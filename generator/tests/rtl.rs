@@ -1,7 +1,8 @@
 //! The generated RTL against the tools that users run: Verilator lint, the self-checking
 //! testbench under Icarus and Verilator (bit-exact against the golden model), and Yosys
-//! `synth_xilinx` inferring exactly the block RAM the plan predicts. The tools must be installed
-//! (`.ci/run` installs them); a missing tool fails the test with a clear message.
+//! `synth_xilinx` inferring exactly the block RAM the plan predicts, and its LUT depth read the
+//! same way as `../shared/tools/lut_depth.py` reads it. The tools must be installed (`.ci/run`
+//! installs them); a missing tool fails the test with a clear message.
 
 use bramble::generate::{self, Options};
 use bramble::model::Model;
@@ -54,7 +55,11 @@ fn verilator_tb(b: &Bundle) {
 }
 
 fn check_bram(b: &Bundle) {
-    let u = ok(verify::yosys(&b.b, b.family, false));
+    check_bram_with(b, false);
+}
+
+fn check_bram_with(b: &Bundle, with_depth: bool) -> verify::Utilisation {
+    let u = ok(verify::yosys(&b.b, b.family, with_depth));
     assert_eq!(
         (u.ramb18, u.ramb36),
         (b.plan.bram18, b.plan.bram36),
@@ -63,6 +68,80 @@ fn check_bram(b: &Bundle) {
         u.ramb36,
         b.plan.bram18,
         b.plan.bram36
+    );
+    u
+}
+
+/// The LUT depth and worst path from `bramble verify --yosys` (crate::timing) equal
+/// `../shared/tools/lut_depth.py`'s on the same netlist: the script prints `LUT levels N`, then
+/// the path end first (`a <- b <- ...`, at most 12 cells, names over 60 characters cut to their
+/// last `$` part).
+fn check_depth_against_script(b: &Bundle, u: &verify::Utilisation) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/lut_depth.py");
+    assert!(
+        script.exists(),
+        "{} is missing: the shared tools must sit beside the repository (../shared/tools)",
+        script.display()
+    );
+    let netlist = b.b.dir.join(verify::NETLIST_JSON);
+    let out = match std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&netlist)
+        .arg(b.b.top())
+        .output()
+    {
+        Ok(out) => out,
+        // CI installs python3 (.ci/run): there a missing interpreter fails the test.
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("SKIPPED: python3 not runnable ({e}); the Rust depth was not compared with lut_depth.py");
+            return;
+        }
+        Err(e) => panic!("python3 not runnable ({e}); .ci/run installs it"),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "lut_depth.py failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    let levels: usize = lines
+        .next()
+        .and_then(|l| l.strip_prefix("LUT levels "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("lut_depth.py printed no `LUT levels N`:\n{text}"));
+    let path = u.worst_path.as_ref().expect("with_depth gives a path");
+    assert_eq!(
+        u.lut_levels,
+        Some(levels),
+        "Rust vs lut_depth.py LUT levels"
+    );
+    assert_eq!(path.levels, levels);
+    let short = |c: &str| {
+        if c.chars().count() > 60 {
+            c.rsplit('$').next().unwrap_or(c).to_string()
+        } else {
+            c.to_string()
+        }
+    };
+    let rust: Vec<String> = path
+        .cells
+        .iter()
+        .rev()
+        .take(12)
+        .map(|c| short(&c.cell))
+        .collect();
+    assert_eq!(
+        rust.join(" <- "),
+        lines.next().unwrap_or(""),
+        "Rust vs lut_depth.py worst path"
+    );
+    assert!(levels > 0, "a real engine has LUTs between registers");
+    let ends = (path.start.as_ref(), path.end.as_ref());
+    assert!(
+        matches!(ends, (Some(_), Some(_))),
+        "the path names its start and end: {path:?}"
     );
 }
 
@@ -108,7 +187,8 @@ fn jet_70pruned_lint_icarus_verilator_yosys() {
     lint(&b);
     icarus(&b);
     verilator_tb(&b);
-    check_bram(&b);
+    let u = check_bram_with(&b, true);
+    check_depth_against_script(&b, &u);
 }
 
 #[test]
