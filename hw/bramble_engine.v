@@ -75,7 +75,7 @@ module bramble_engine #(
   output wire [LayerBits-1:0]        layer_o,
   output wire                        layer_start_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
-  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_o,
+  output wire [RowBits-1:0]          wb_last_o,
   output wire [AccBits-1:0]          round_o,
   output wire [AccBits-1:0]          sat_mask_o,
   output wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_o,
@@ -185,6 +185,7 @@ module bramble_engine #(
     .LayerBits   (LayerBits),
     .ActBits     (ActBits),
     .AccBits     (AccBits),
+    .RowBits     (RowBits),
     .LayersBlock (LayersBlock),
     .LayersFile  (LayersFile)
   ) u_seq (
@@ -197,7 +198,7 @@ module bramble_engine #(
     .layer_o       (layer_o),
     .layer_start_o (layer_start_o),
     .in_size_o     (in_size),
-    .out_size_o    (out_size_o),
+    .wb_last_o     (wb_last_o),
     .ptr_base_o    (ptr_base),
     .bias_base_o   (bias_base_o),
     .round_o       (round_o),

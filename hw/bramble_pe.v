@@ -1,7 +1,7 @@
 // bramble_pe: one processing element of the EIE-style engine (docs/engine.md), structural.
 //
-// The PE owns output rows i with i mod NumPes == PeIndex of every layer and the memories that
-// hold them: stored entries, column pointers (even/odd banks), biases, codebook, accumulators.
+// A PE owns output rows i with i mod N == k of every layer (PE k of N; the generated top says
+// which, and names the memory images after it) and the memories that hold them: stored entries, column pointers (even/odd banks), biases, codebook, accumulators.
 // The broadcast from the scanner is registered at the PE's boundary (one fan-out stage), then:
 //
 //   bramble_pe_ptr    activation FIFO -> pointer read -> column descriptors
@@ -17,9 +17,6 @@
 `include "bramble_defs.vh"
 
 module bramble_pe #(
-  // This PE's index (0 .. NumPes-1) and the PE count.
-  parameter integer PeIndex       = 0,
-  parameter integer NumPes        = 1,
   // Bits of an activation, a codebook index, a codebook entry and an accumulator.
   parameter integer ActBits       = 16,
   parameter integer IdxBits       = 4,
@@ -59,7 +56,7 @@ module bramble_pe #(
   input  wire [LayerBits-1:0]     layer_i,
   input  wire                     layer_start_i,
   input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
-  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_i,
+  input  wire [RowBits-1:0]       wb_last_i,
   input  wire [AccBits-1:0]       round_i,
   input  wire [AccBits-1:0]       sat_mask_i,
   input  wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_i,
@@ -210,8 +207,6 @@ module bramble_pe #(
   );
 
   bramble_pe_wb #(
-    .PeIndex      (PeIndex),
-    .NumPes       (NumPes),
     .ActBits      (ActBits),
     .AccBits      (AccBits),
     .AccDepth     (AccDepth),
@@ -226,7 +221,7 @@ module bramble_pe #(
     .rst_ni        (rst_ni),
     .layer_start_i (layer_start_i),
     .bias_base_i   (bias_base_i),
-    .out_size_i    (out_size_i),
+    .wb_last_i     (wb_last_i),
     .round_i       (round_i),
     .sat_mask_i    (sat_mask_i),
     .shift_hi_i    (shift_hi_i),

@@ -2,7 +2,9 @@
 //
 // The PE's end of a layer: the scanner's end marker has arrived (end_i, behind the layer's last
 // activation on the same broadcast pipeline) and every stage before this one is empty
-// (pipe_busy_i all low). Then the PE's rows of the layer are written back, one per clock:
+// (pipe_busy_i all low). Then rows 0 .. wb_last_i are written back, one per clock (every PE
+// writes ceil(out_size / NumPes) rows; a PE with fewer real rows writes zeros past the vector's
+// end, which nothing reads, and saves a global-index counter and its compare):
 //
 //   W0: read accumulator[row] and bias[bias_base + row];
 //   W1: sum = accumulator + bias, and the accumulator row is cleared for the next layer;
@@ -23,9 +25,6 @@
 `include "bramble_defs.vh"
 
 module bramble_pe_wb #(
-  // This PE's index and the PE count: the PE owns output rows i with i mod NumPes == PeIndex.
-  parameter integer PeIndex      = 0,
-  parameter integer NumPes       = 1,
   // Bits of an activation and of an accumulator.
   parameter integer ActBits      = 16,
   parameter integer AccBits      = 40,
@@ -46,7 +45,7 @@ module bramble_pe_wb #(
   // current layer (stable while the layer runs)
   input  wire                   layer_start_i,
   input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
-  input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_i,
+  input  wire [RowBits-1:0]     wb_last_i,
   input  wire [AccBits-1:0]     round_i,
   input  wire [AccBits-1:0]     sat_mask_i,
   input  wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_i,
@@ -88,19 +87,18 @@ module bramble_pe_wb #(
   reg                end_q;
   reg                act_q;      // walking the rows
   reg [RowBits-1:0]  row_q;
-  reg [SizeBits-1:0] gi_q;       // global output index of row_q
   reg                done_q;
   reg                clr_q;      // clearing after reset
   reg [RowBits-1:0]  clr_row_q;
 
-  wire [SizeBits-1:0] pe_index = PeIndex[SizeBits-1:0];
-  wire [SizeBits-1:0] num_pes  = NumPes[SizeBits-1:0];
-  wire [SizeBits-1:0] gi_next  = gi_q + num_pes;
   wire                go       = end_q && !(|pipe_busy_i);
 
-  wire [SizeBits-1:0] row_wide  = {{(SizeBits-RowBits){1'b0}}, row_q};
-  wire [SizeBits-1:0] bias_addr = bias_base_i + row_wide;
-  wire                unused_bias_hi = ^bias_addr[SizeBits-1:BiasAddrBits];
+  // Bias address: only the bits the bias memory has.
+  localparam integer BiasRowBits = (RowBits < BiasAddrBits) ? RowBits : BiasAddrBits;
+  wire [BiasAddrBits-1:0] bias_addr = bias_base_i[BiasAddrBits-1:0] +
+                                      {{(BiasAddrBits-BiasRowBits){1'b0}},
+                                       row_q[BiasRowBits-1:0]};
+  wire unused_bias_hi = ^bias_base_i[SizeBits-1:BiasAddrBits];
   wire [AccBits-1:0]  bias_rd;
 
   bramble_ram_sdp #(
@@ -116,7 +114,7 @@ module bramble_pe_wb #(
     .wr_addr_i ({BiasAddrBits{1'b0}}),
     .wr_data_i ({AccBits{1'b0}}),
     .rd_en_i   (act_q),
-    .rd_addr_i (bias_addr[BiasAddrBits-1:0]),
+    .rd_addr_i (bias_addr),
     .rd_data_o (bias_rd)
   );
 
@@ -181,14 +179,13 @@ module bramble_pe_wb #(
                                           {1'b0, {(ActBits-1){1'b1}}});
   wire [ActBits-1:0] w4_out = (relu_i && w4_sat[ActBits-1]) ? {ActBits{1'b0}} : w4_sat;
 
-  wire last_row = (gi_next >= out_size_i);
+  wire last_row = (row_q == wb_last_i);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       end_q      <= 1'b0;
       act_q      <= 1'b0;
       row_q      <= {RowBits{1'b0}};
-      gi_q       <= {SizeBits{1'b0}};
       done_q     <= 1'b0;
       clr_q      <= 1'b1;
       clr_row_q  <= {RowBits{1'b0}};
@@ -225,18 +222,12 @@ module bramble_pe_wb #(
         end_q <= 1'b0;
       end
 
-      // row walk (a PE without rows in this layer is done at once)
+      // row walk
       if (go) begin
-        if (pe_index < out_size_i) begin
-          act_q <= 1'b1;
-        end else begin
-          done_q <= 1'b1;
-        end
+        act_q <= 1'b1;
         row_q <= {RowBits{1'b0}};
-        gi_q  <= pe_index;
       end else if (act_q) begin
         row_q <= row_q + 1'b1;
-        gi_q  <= gi_next;
         if (last_row) begin
           act_q <= 1'b0;
         end

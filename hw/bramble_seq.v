@@ -22,6 +22,8 @@ module bramble_seq #(
   // Bits of an activation and of an accumulator.
   parameter integer ActBits     = 16,
   parameter integer AccBits     = 40,
+  // Bits of a PE row.
+  parameter integer RowBits     = 4,
   // 1 = layer descriptors in block RAM, 0 = LUT logic; their image.
   parameter integer LayersBlock = 0,
   parameter         LayersFile  = "layers.mem"
@@ -38,9 +40,9 @@ module bramble_seq #(
   output wire [LayerBits-1:0]   layer_o,
   output wire                   layer_start_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] in_size_o,
-  output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] ptr_base_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
+  output wire [RowBits-1:0]     wb_last_o,
   output wire [AccBits-1:0]     round_o,
   output wire [AccBits-1:0]     sat_mask_o,
   output wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_o,
@@ -72,11 +74,11 @@ module bramble_seq #(
   reg [63:0]          cycles_q;
   reg [LayerBits-1:0] layer_q;
   reg [SizeBits-1:0]  in_size_q;
-  reg [SizeBits-1:0]  out_size_q;
   reg [SizeBits-1:0]  ptr_base_q;
   reg [SizeBits-1:0]  bias_base_q;
   reg [ShiftBits-1:0] shift_q;
   reg                 relu_q;
+  reg [RowBits-1:0]   wb_last_q;  // last row every PE writes back (rows per PE - 1)
   reg [AccBits-1:0]   round_q;
   reg [AccBits-1:0]   sat_mask_q;
   reg                 start_q;    // layer_start_o
@@ -85,7 +87,12 @@ module bramble_seq #(
 
   wire [DescBits-1:0] desc_rd;
   wire                last_layer = (layer_q == NumLayers[LayerBits-1:0] - 1'b1);
-  wire                unused_desc = ^desc_rd[DescBits-1:`BRAMBLE_DESC_USED_BITS];
+  // The output size is implied by the rows per PE; bits above USED_BITS are zero.
+  wire                unused_desc = ^{desc_rd[DescBits-1:`BRAMBLE_DESC_USED_BITS],
+                                      desc_rd[`BRAMBLE_DESC_OUT_SIZE_LSB +: SizeBits]};
+  wire [`BRAMBLE_DESC_PE_ROWS_BITS-1:0] pe_rows =
+    desc_rd[`BRAMBLE_DESC_PE_ROWS_LSB +: `BRAMBLE_DESC_PE_ROWS_BITS];
+  wire                unused_rows = ^pe_rows[`BRAMBLE_DESC_PE_ROWS_BITS-1:RowBits];
 
   bramble_ram_sdp #(
     .Width    (DescBits),
@@ -141,11 +148,11 @@ module bramble_seq #(
       cycles_q    <= 64'd0;
       layer_q     <= {LayerBits{1'b0}};
       in_size_q   <= {SizeBits{1'b0}};
-      out_size_q  <= {SizeBits{1'b0}};
       ptr_base_q  <= {SizeBits{1'b0}};
       bias_base_q <= {SizeBits{1'b0}};
       shift_q     <= {ShiftBits{1'b0}};
       relu_q      <= 1'b0;
+      wb_last_q   <= {RowBits{1'b0}};
       round_q     <= {AccBits{1'b0}};
       sat_mask_q  <= {AccBits{1'b0}};
       start_q     <= 1'b0;
@@ -172,11 +179,11 @@ module bramble_seq #(
         end
         StDesc: begin
           in_size_q   <= desc_rd[`BRAMBLE_DESC_IN_SIZE_LSB +: SizeBits];
-          out_size_q  <= desc_rd[`BRAMBLE_DESC_OUT_SIZE_LSB +: SizeBits];
           ptr_base_q  <= desc_rd[`BRAMBLE_DESC_PTR_BASE_LSB +: SizeBits];
           bias_base_q <= desc_rd[`BRAMBLE_DESC_BIAS_BASE_LSB +: SizeBits];
           shift_q     <= desc_rd[`BRAMBLE_DESC_SHIFT_LSB +: ShiftBits];
           relu_q      <= desc_rd[`BRAMBLE_DESC_RELU_BIT];
+          wb_last_q   <= pe_rows[RowBits-1:0] - 1'b1;
         end
         StConst: begin
           round_q    <= round_d;
@@ -211,9 +218,9 @@ module bramble_seq #(
   assign layer_o       = layer_q;
   assign layer_start_o = start_q;
   assign in_size_o     = in_size_q;
-  assign out_size_o    = out_size_q;
   assign ptr_base_o    = ptr_base_q;
   assign bias_base_o   = bias_base_q;
+  assign wb_last_o     = wb_last_q;
   assign round_o       = round_q;
   assign sat_mask_o    = sat_mask_q;
   assign shift_hi_o    = shift_q[ShiftBits-1:3];

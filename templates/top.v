@@ -77,7 +77,7 @@ module {{ top }} #(
   wire [LayerBits-1:0]                layer;
   wire                                layer_start;
   wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base;
-  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] out_size;
+  wire [RowBits-1:0]                  wb_last;
   wire [AccBits-1:0]                  round;
   wire [AccBits-1:0]                  sat_mask;
   wire [`BRAMBLE_SHIFT_HI_BITS-1:0]   shift_hi;
@@ -139,7 +139,7 @@ module {{ top }} #(
     .layer_o          (layer),
     .layer_start_o    (layer_start),
     .bias_base_o      (bias_base),
-    .out_size_o       (out_size),
+    .wb_last_o        (wb_last),
     .round_o          (round),
     .sat_mask_o       (sat_mask),
     .shift_hi_o       (shift_hi),
@@ -158,7 +158,7 @@ module {{ top }} #(
 
   // Every PE takes the same numbers; only its index and memory images differ.
 `define {{ top_upper }}_PE_PARAMS \
-    .NumPes (NumPes), .ActBits (ActBits), .IdxBits (IdxBits), .CbBits (CbBits), \
+    .ActBits (ActBits), .IdxBits (IdxBits), .CbBits (CbBits), \
     .AccBits (AccBits), .LayerBits (LayerBits), .EntryDepth (EntryDepth), \
     .EntryAddrBits (EntryAddrBits), .PtrBits (PtrBits), .PtrDepth (PtrDepth), \
     .PtrAddrBits (PtrAddrBits), .BiasDepth (BiasDepth), .BiasAddrBits (BiasAddrBits), \
@@ -167,14 +167,14 @@ module {{ top }} #(
     .CbFile ("codebook.mem")
 `define {{ top_upper }}_PE_PORTS(K) \
     .clk_i (clk_i), .rst_ni (rst_ni), .layer_i (layer), .layer_start_i (layer_start), \
-    .bias_base_i (bias_base), .out_size_i (out_size), .round_i (round), \
+    .bias_base_i (bias_base), .wb_last_i (wb_last), .round_i (round), \
     .sat_mask_i (sat_mask), .shift_hi_i (shift_hi), .shift_lo_i (shift_lo), .relu_i (relu), \
     .act_valid_i (bc_valid), .act_idx_i (bc_idx), .act_val_i (bc_val), .act_end_i (bc_end), \
     .room_o (pe_room[K]), .done_o (pe_done[K]), .out_we_o (pe_we[K]), \
     .out_addr_o (pe_addr[K*RowBits +: RowBits]), .out_data_o (pe_data[K*ActBits +: ActBits])
 {% for pe in pes %}
   // PE {{ pe }}: output rows i with i mod {{ num_pes }} == {{ pe }}, images pe{{ pe }}_*.mem
-  bramble_pe #(`{{ top_upper }}_PE_PARAMS, .PeIndex ({{ pe }}), .MemPrefix ("pe{{ pe }}_"))
+  bramble_pe #(`{{ top_upper }}_PE_PARAMS, .MemPrefix ("pe{{ pe }}_"))
     u_pe{{ pe }} (`{{ top_upper }}_PE_PORTS({{ pe }}));
 {% endfor %}
 `undef {{ top_upper }}_PE_PARAMS

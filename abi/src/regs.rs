@@ -181,8 +181,12 @@ pub mod layer_desc {
     pub const SHIFT_BITS: u32 = 8;
     /// `[104]` ReLU.
     pub const RELU_BIT: u32 = 104;
-    /// Bits `[127:105]` are zero.
-    pub const USED_BITS: u32 = RELU_BIT + 1;
+    /// `[126:105]` rows every PE writes back: `ceil(out_size / PEs)` (a PE with fewer real rows
+    /// writes zero rows past the vector's end, which nothing reads).
+    pub const PE_ROWS_LSB: u32 = 105;
+    pub const PE_ROWS_BITS: u32 = 22;
+    /// Bit `[127]` is zero.
+    pub const USED_BITS: u32 = PE_ROWS_LSB + PE_ROWS_BITS;
 
     /// One layer's descriptor.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +197,7 @@ pub mod layer_desc {
         pub bias_base: u64,
         pub shift: u32,
         pub relu: bool,
+        pub pe_rows: u64,
     }
 
     impl LayerDesc {
@@ -207,6 +212,7 @@ pub mod layer_desc {
                 ("ptr_base", self.ptr_base, Self::FIELD_MAX),
                 ("bias_base", self.bias_base, Self::FIELD_MAX),
                 ("shift", self.shift as u64, (1 << SHIFT_BITS) - 1),
+                ("pe_rows", self.pe_rows, (1 << PE_ROWS_BITS) - 1),
             ]
             .into_iter()
             .find(|&(_, v, max)| v > max)
@@ -221,6 +227,7 @@ pub mod layer_desc {
                 | f(self.bias_base) << BIAS_BASE_LSB
                 | ((self.shift as u128) & ((1 << SHIFT_BITS) - 1)) << SHIFT_LSB
                 | (self.relu as u128) << RELU_BIT
+                | ((self.pe_rows as u128) & ((1 << PE_ROWS_BITS) - 1)) << PE_ROWS_LSB
         }
     }
 }
@@ -312,12 +319,14 @@ mod tests {
             bias_base: 9,
             shift: 11,
             relu: true,
+            pe_rows: 75,
         };
         assert!(d.overflow().is_none());
         let w = d.pack();
         assert_eq!(w & 0xFF_FFFF, 784);
         assert_eq!((w >> 96) & 0xFF, 11);
         assert_eq!((w >> 104) & 1, 1);
+        assert_eq!((w >> 105) & 0x3F_FFFF, 75);
         assert_eq!(w >> layer_desc::USED_BITS, 0);
         let big = layer_desc::LayerDesc {
             in_size: 1 << 24,

@@ -272,6 +272,18 @@ pub fn defs() -> String {
         define(&mut s, "BRAMBLE_DESC_RELU_BIT", d::RELU_BIT.to_string(), "");
         define(
             &mut s,
+            "BRAMBLE_DESC_PE_ROWS_LSB",
+            d::PE_ROWS_LSB.to_string(),
+            "rows per PE",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_DESC_PE_ROWS_BITS",
+            d::PE_ROWS_BITS.to_string(),
+            "",
+        );
+        define(
+            &mut s,
             "BRAMBLE_DESC_USED_BITS",
             d::USED_BITS.to_string(),
             "bits above are zero",
@@ -485,6 +497,7 @@ mod tests {
             bias_base: 77,
             shift: 13,
             relu: true,
+            pe_rows: 38,
         };
         let _ = writeln!(m, "d = 128'h{:032x};", desc.pack());
         for (lsb, bits, want) in [
@@ -493,6 +506,7 @@ mod tests {
             ("PTR_BASE_LSB", "FIELD_BITS", desc.ptr_base as u128),
             ("BIAS_BASE_LSB", "FIELD_BITS", desc.bias_base as u128),
             ("SHIFT_LSB", "SHIFT_BITS", desc.shift as u128),
+            ("PE_ROWS_LSB", "PE_ROWS_BITS", desc.pe_rows as u128),
         ] {
             let field = format!("d[`BRAMBLE_DESC_{lsb} +: `BRAMBLE_DESC_{bits}]");
             check(&mut m, &field, want);

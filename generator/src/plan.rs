@@ -80,6 +80,7 @@ impl Geometry {
                 bias_base: bias_base as u64,
                 shift: model.shift(l),
                 relu: layer.activation == crate::model::Activation::Relu,
+                pe_rows: layer.rows().div_ceil(n) as u64,
             });
             ptr_base += (layer.cols() + 1).next_multiple_of(2);
             bias_base += layer.rows().div_ceil(n);
