@@ -167,28 +167,77 @@ fn hex_word(out: &mut String, v: i128, width: u32) {
     let _ = writeln!(out, "{:0digits$x}", (v as u128) & mask);
 }
 
-fn image(values: impl IntoIterator<Item = i128>, depth: usize, width: u32) -> String {
-    let mut s = String::new();
-    let mut n = 0;
-    for v in values {
-        hex_word(&mut s, v, width);
-        n += 1;
-    }
-    assert!(
-        n <= depth,
-        "internal error: {n} words for a memory of depth {depth}"
-    );
-    for _ in n..depth {
-        hex_word(&mut s, 0, width);
-    }
-    s
+/// One memory image: its words (signed values as the model holds them, padded with zeros to
+/// `depth`) and the width they are stored at. The `.mem` files and the HLS parameter headers are
+/// both rendered from these words, so there is one encoding behind both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// File name inside `rtl/`, e.g. `pe0_entries.mem`.
+    pub file: String,
+    pub width: u32,
+    /// Exactly `depth` words.
+    pub words: Vec<i128>,
 }
 
-/// Every memory image of the bundle: (file name, contents).
-pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
+impl Image {
+    fn new(
+        file: String,
+        values: impl IntoIterator<Item = i128>,
+        depth: usize,
+        width: u32,
+    ) -> Image {
+        let mut words: Vec<i128> = values.into_iter().collect();
+        assert!(
+            words.len() <= depth,
+            "internal error: {} words for a memory of depth {depth}",
+            words.len()
+        );
+        words.resize(depth, 0);
+        Image { file, width, words }
+    }
+
+    /// The `$readmemh` text: one hex word per line, two's complement at `width`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for &v in &self.words {
+            hex_word(&mut s, v, self.width);
+        }
+        s
+    }
+}
+
+/// One PE's memory images.
+#[derive(Debug, Clone)]
+pub struct PeImages {
+    pub entries: Image,
+    pub ptr_even: Image,
+    pub ptr_odd: Image,
+    pub bias: Image,
+}
+
+/// Every memory image of the bundle, as words (docs/sparse-format.md).
+#[derive(Debug, Clone)]
+pub struct Images {
+    pub pes: Vec<PeImages>,
+    pub codebook: Image,
+    pub layers: Image,
+}
+
+impl Images {
+    /// In file order: per PE entries, pointer banks, bias; then the codebook and descriptors.
+    pub fn all(&self) -> impl Iterator<Item = &Image> {
+        self.pes
+            .iter()
+            .flat_map(|p| [&p.entries, &p.ptr_even, &p.ptr_odd, &p.bias])
+            .chain([&self.codebook, &self.layers])
+    }
+}
+
+/// Every memory image of the bundle, from the EIE encoding in `g`.
+pub fn memory_words(model: &Model, g: &Geometry) -> Images {
     let n = g.pes;
-    let mut files = Vec::new();
     let ptr_depth = (g.ptr_words / 2).max(1);
+    let mut pes = Vec::with_capacity(n);
     for k in 0..n {
         let slices = &g.slices[k];
         // Entries, layers concatenated.
@@ -207,20 +256,8 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
                     .map(|e| regs::entry::pack(e.z.into(), e.code.into(), g.idx_bits) as i128),
             );
         }
-        files.push((
-            format!("pe{k}_entries.mem"),
-            image(entries, g.entry_depth, g.entry_bits),
-        ));
         let even = ptrs.iter().step_by(2).copied();
         let odd = ptrs.iter().skip(1).step_by(2).copied();
-        files.push((
-            format!("pe{k}_ptr_even.mem"),
-            image(even, ptr_depth, g.ptr_bits),
-        ));
-        files.push((
-            format!("pe{k}_ptr_odd.mem"),
-            image(odd, ptr_depth, g.ptr_bits),
-        ));
         let mut bias = Vec::new();
         for (l, layer) in model.layers.iter().enumerate() {
             debug_assert_eq!(bias.len() as u64, g.layers[l].bias_base);
@@ -233,10 +270,17 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
                 });
             }
         }
-        files.push((
-            format!("pe{k}_bias.mem"),
-            image(bias, g.bias_depth, g.acc_bits),
-        ));
+        pes.push(PeImages {
+            entries: Image::new(
+                format!("pe{k}_entries.mem"),
+                entries,
+                g.entry_depth,
+                g.entry_bits,
+            ),
+            ptr_even: Image::new(format!("pe{k}_ptr_even.mem"), even, ptr_depth, g.ptr_bits),
+            ptr_odd: Image::new(format!("pe{k}_ptr_odd.mem"), odd, ptr_depth, g.ptr_bits),
+            bias: Image::new(format!("pe{k}_bias.mem"), bias, g.bias_depth, g.acc_bits),
+        });
     }
     let mut cb = Vec::new();
     for layer in &model.layers {
@@ -244,14 +288,26 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
             cb.push(layer.codebook.get(idx).copied().unwrap_or(0) as i128);
         }
     }
-    files.push(("codebook.mem".into(), image(cb, g.cb_depth, g.cb_bits)));
     // The planner has checked every field against the layout (`LayerDesc::overflow`).
     let descs = g.layers.iter().map(|d| d.pack() as i128);
-    files.push((
-        "layers.mem".into(),
-        image(descs, g.num_layers(), regs::layer_desc::WIDTH),
-    ));
-    files
+    Images {
+        pes,
+        codebook: Image::new("codebook.mem".into(), cb, g.cb_depth, g.cb_bits),
+        layers: Image::new(
+            "layers.mem".into(),
+            descs,
+            g.num_layers(),
+            regs::layer_desc::WIDTH,
+        ),
+    }
+}
+
+/// Every memory image of the bundle: (file name, contents).
+pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
+    memory_words(model, g)
+        .all()
+        .map(|i| (i.file.clone(), i.text()))
+        .collect()
 }
 
 /// Options of `bramble generate`.
