@@ -377,6 +377,18 @@ pub fn generate(
     plan: &Plan,
     opts: &Options,
 ) -> Result<Bundle> {
+    generate_with(model, part, g, plan, opts, None)
+}
+
+/// [`generate`], plus the HLS kernel under `hls/` when `hls` is given (docs/hls.md).
+pub fn generate_with(
+    model: &Model,
+    part: &Part,
+    g: &Geometry,
+    plan: &Plan,
+    opts: &Options,
+    hls: Option<&crate::hls::HlsOptions>,
+) -> Result<Bundle> {
     let top = top_name(model);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let top_t = TopTemplate::new(model, g, plan, &top);
@@ -397,9 +409,10 @@ pub fn generate(
     ));
     rtl_files.push(top_file);
     let mut images = Vec::new();
-    for (name, text) in memory_images(model, g) {
-        files.push((format!("rtl/{name}"), text.into_bytes()));
-        images.push(name);
+    let words = memory_words(model, g);
+    for image in words.all() {
+        files.push((format!("rtl/{}", image.file), image.text().into_bytes()));
+        images.push(image.file.clone());
     }
 
     // Testbench: stimulus, golden outputs, and the generated bench.
@@ -407,13 +420,14 @@ pub fn generate(
         .tb_inputs
         .clone()
         .unwrap_or_else(|| random_inputs(model, opts.tb_count, model.hash()));
+    let expected: Vec<Vec<i64>> = inputs.iter().map(|x| golden::run(model, x)).collect();
     let mut tin = String::new();
     let mut texp = String::new();
-    for x in &inputs {
+    for (x, y) in inputs.iter().zip(&expected) {
         for &v in x {
             hex_word(&mut tin, v as i128, 32);
         }
-        for v in golden::run(model, x) {
+        for &v in y {
             hex_word(&mut texp, v as i128, 32);
         }
     }
@@ -454,6 +468,12 @@ pub fn generate(
         format!("tb/{top}_tb.v"),
         render(&tb_t, "tb.v")?.into_bytes(),
     ));
+    if let Some(h) = hls {
+        let c = crate::hls::HlsContext::new(model, part, g, plan, &words, &top, h, inputs.len())?;
+        let packing = bramble_abi::stream::Packing::new(h.tdata_bits, g.act_bits)
+            .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
+        files.extend(crate::hls::files(&c, &packing, &inputs, &expected)?);
+    }
     let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
     pj.push('\n');
     files.push(("plan.json".into(), pj.into_bytes()));
