@@ -263,6 +263,7 @@ fn storage(plan: &Plan) -> Vec<Storage> {
 impl HlsContext {
     /// The context for `model` as planned (`g`, `plan`), with the memory images `images` and
     /// `num_inputs` test vectors.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: &Model,
         part: &Part,
