@@ -225,9 +225,10 @@ fn arrays(images: &Images, pick: impl Fn(usize, &Images) -> (String, Vec<String>
 /// The storage pragmas: every memory of the plan the kernel has, bound as the plan chose.
 fn storage(plan: &Plan) -> Vec<Storage> {
     // (plan memory, kernel variable, partitioned by PE, HLS memory type). The images are ROMs in
-    // the kernel (constant arrays); the entry memory has two read ports as in the RTL.
+    // the kernel (constant arrays). The kernel reads one entry per PE per step, so the entry
+    // memory is single-ported here; the RTL's second read port serves its two-entry streamer.
     let table: [(&str, &str, bool, &str); 10] = [
-        ("entries", "ENTRIES", true, "rom_2p"),
+        ("entries", "ENTRIES", true, "rom_1p"),
         ("ptr_even", "PTR_EVEN", true, "rom_1p"),
         ("ptr_odd", "PTR_ODD", true, "rom_1p"),
         ("bias", "BIAS", true, "rom_1p"),
