@@ -164,6 +164,46 @@ fn random_networks_bit_exact() {
     }
 }
 
+/// A wider sweep than CI runs: random shapes (1 to 4 layers, 1 to 80 wide), densities, activation
+/// widths 2 to 16, 1 to 8 weight bits, codebook widths 2 to 18, 1 to 16 PEs, empty rows and
+/// columns, both TDATA widths. `BRAMBLE_HLS_SWEEP=N` networks (default 40, about a minute):
+/// `cargo test --release -p bramble --test hls -- --ignored random_sweep`.
+#[test]
+#[ignore = "sweep: cargo test --release -p bramble --test hls -- --ignored random_sweep"]
+fn random_sweep() {
+    let count: u64 = std::env::var("BRAMBLE_HLS_SWEEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let mut rng = synthetic::Rng::new(0x4b15);
+    let mut ran = 0;
+    for i in 0..count {
+        let layers = rng.int(1, 4) as usize;
+        let shape: Vec<usize> = (0..=layers).map(|_| rng.int(1, 80) as usize).collect();
+        let density = [0.0, 0.02, 0.1, 0.3, 0.6, 1.0][rng.int(0, 5) as usize];
+        let a = rng.int(2, 16) as u32;
+        let wb = rng.int(1, 8) as u32;
+        let cb = rng.int(2, 18) as u32;
+        let empty = rng.int(0, 5) as usize;
+        let pes = rng.int(1, 16) as usize;
+        let t = [32, 64][rng.int(0, 1) as usize];
+        let seed = 1000 + i;
+        let m = spec(seed, &shape, density, a, wb, cb, empty);
+        if let Err(e) = m.check() {
+            eprintln!("skipped {shape:?} a{a} w{wb} c{cb}: {e}");
+            continue;
+        }
+        if plan::choose(&m, parts::find("xcu250").unwrap(), Some(pes)).is_err() {
+            eprintln!("skipped {shape:?} with {pes} PEs: does not plan");
+            continue;
+        }
+        check(&m, "xcu250", pes, t, inputs(&m, seed));
+        ran += 1;
+    }
+    eprintln!("{ran} of {count} random networks bit-exact");
+    assert!(ran * 2 >= count, "too many skipped");
+}
+
 /// The example end to end through the command line: `bramble csim --json` prints exactly what
 /// `bramble infer --json` prints, on all 360 test images.
 #[test]
