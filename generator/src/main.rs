@@ -589,6 +589,14 @@ fn generate_cmd(
         m.top,
         m.network_hash
     )?;
+    if let Some(h) = hls {
+        writeln!(
+            out,
+            "HLS kernel in {} ({}-bit AXI4-Stream TDATA; `bramble csim`, `make -C {0} csim`)",
+            output.join(bramble::hls::HLS_DIR).display(),
+            h.tdata_bits
+        )?;
+    }
     Ok(())
 }
 
