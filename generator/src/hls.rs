@@ -249,12 +249,12 @@ fn storage(plan: &Plan) -> Vec<Storage> {
                 kind,
                 storage: if m.block() { "bram" } else { "lutram" },
                 comment: format!(
-                    "{name}: {} x {} x {} bits, {} ({})",
+                    "{name}, {}: {} x {} words of {} bits, {}",
+                    m.holds,
                     m.instances,
                     m.depth,
                     m.width,
                     if m.block() { "block RAM" } else { "LUT RAM" },
-                    m.holds
                 ),
             })
         })
