@@ -425,3 +425,83 @@ pub fn files(
         (f("Makefile"), render(&Makefile { c }, "Makefile")?),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{self, LayerSpec, Spec};
+
+    #[test]
+    fn c_types_hold_their_widths() {
+        assert_eq!(ctype(2, true), "int8_t");
+        assert_eq!(ctype(8, true), "int8_t");
+        assert_eq!(ctype(9, true), "int16_t");
+        assert_eq!(ctype(34, true), "int64_t");
+        assert_eq!(ctype(62, true), "int64_t");
+        assert_eq!(ctype(12, false), "uint16_t");
+        assert_eq!(ctype(32, false), "uint32_t");
+        assert_eq!(ctype(64, false), "uint64_t");
+    }
+
+    #[test]
+    fn full_part_names() {
+        assert_eq!(full_part("xc7z020"), "xc7z020clg400-1");
+        assert_eq!(full_part("xcu250"), "xcu250-figd2104-2L-e");
+        assert_eq!(full_part("xc7z020clg484-1"), "xc7z020clg484-1");
+        for p in crate::parts::PARTS {
+            assert_ne!(full_part(p.name), p.name, "{}: no full part name", p.name);
+        }
+    }
+
+    /// The storage pragmas follow the plan: block memories to BRAM, the rest to LUT RAM, and a
+    /// memory the plan does not have gets none.
+    #[test]
+    fn storage_follows_the_plan() {
+        let m = synthetic::model(&Spec {
+            name: "big".into(),
+            input: 300,
+            layers: vec![LayerSpec {
+                rows: 400,
+                cols: 300,
+                density: 0.3,
+                relu: false,
+            }],
+            act_bits: 16,
+            weight_bits: 4,
+            codebook_bits: 16,
+            empty_every: 0,
+            seed: 3,
+        });
+        let part = crate::parts::find("xczu9eg").unwrap();
+        let (_, plan) = crate::plan::choose(&m, part, Some(2)).unwrap();
+        let s = storage(&plan);
+        for st in &s {
+            let name = match st.variable {
+                "ENTRIES" => "entries",
+                "PTR_EVEN" => "ptr_even",
+                "PTR_ODD" => "ptr_odd",
+                "BIAS" => "bias",
+                "CODEBOOK" => "codebook",
+                "LAYERS" => "layers",
+                "acc" => "accumulators",
+                "in_buf" => "in_buf",
+                "act_a" => "act_buf_a",
+                other => panic!("unexpected {other}"),
+            };
+            let mem = plan.memories.iter().find(|m| m.name == name).unwrap();
+            assert_eq!(st.storage == "bram", mem.block(), "{name}");
+        }
+        assert!(s.iter().any(|st| st.storage == "bram"), "a block memory");
+        assert!(s.iter().any(|st| st.storage == "lutram"), "a LUT memory");
+        // One layer: no act_buf_b in the plan, so no pragma for act_b.
+        assert!(!s.iter().any(|st| st.variable == "act_b"));
+    }
+
+    #[test]
+    fn lines_of_sixteen() {
+        let l = lines((0..20).map(|i| i.to_string()));
+        assert_eq!(l.len(), 2);
+        assert!(l[0].starts_with("0, 1, ") && l[0].ends_with("15,"));
+        assert_eq!(l[1], "16, 17, 18, 19,");
+    }
+}
