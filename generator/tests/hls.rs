@@ -453,6 +453,17 @@ fn clear_errors() {
     assert!(o.stderr.contains("no HLS kernel"), "{}", o.stderr);
     assert!(o.stderr.contains("--hls"), "{}", o.stderr);
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+
+    // A bundle is code: a kernel changed after generation is refused before anything compiles.
+    bramble_in(d, &[&base[..], &["--hls", "--force"]].concat()).expect_ok("generate --hls");
+    let cpp = d.join("b/hls/tiny_top.cpp");
+    let mut text = std::fs::read_to_string(&cpp).unwrap();
+    text.push_str("// edited\n");
+    std::fs::write(&cpp, text).unwrap();
+    let o = bramble_in(d, &["csim", "b", "--input", "x.npy"]);
+    assert_eq!(o.code, Some(BAD_INPUT_FILE), "{}", o.stderr);
+    assert!(o.stderr.contains("hls/tiny_top.cpp"), "{}", o.stderr);
+    assert!(o.stderr.contains("modified"), "{}", o.stderr);
 }
 
 /// Inferences per second of the C simulation (the kernel call alone, as the driver times it)
