@@ -40,9 +40,9 @@ act_t requantize(acc_t acc, int shift, bool relu) {
 
 } // namespace
 
-unsigned {{ top }}(axis_t &in, axis_t &out, unsigned count) {
-    BRAMBLE_HLS(INTERFACE mode=axis port=in)
-    BRAMBLE_HLS(INTERFACE mode=axis port=out)
+unsigned {{ top }}(axis_t &act_in, axis_t &act_out, unsigned count) {
+    BRAMBLE_HLS(INTERFACE mode=axis port=act_in)
+    BRAMBLE_HLS(INTERFACE mode=axis port=act_out)
     BRAMBLE_HLS(INTERFACE mode=s_axilite port=count bundle=control)
     BRAMBLE_HLS(INTERFACE mode=s_axilite port=return bundle=control)
 
@@ -69,7 +69,7 @@ vectors:
     read_input:
         for (int b = 0; b < IN_BEATS; ++b) {
             BRAMBLE_HLS(PIPELINE II=1)
-            const beat_t beat = in.read();
+            const beat_t beat = act_in.read();
             const uint64_t data = beat_data(beat);
             if (beat_last(beat) != (b == IN_BEATS - 1)) {
                 framing_bad = true;
@@ -254,7 +254,7 @@ vectors:
                     ++word;
                 }
             }
-            out.write(make_beat(data, b == OUT_BEATS - 1));
+            act_out.write(make_beat(data, b == OUT_BEATS - 1));
         }
     }
     return framing;

@@ -173,9 +173,11 @@ struct layer_desc_t {
 
 } // namespace bramble_{{ top }}
 
-// Runs `count` vectors: reads IN_BEATS beats per vector from `in`, writes OUT_BEATS beats per
-// vector to `out`. Returns how many input vectors had TLAST anywhere but on their last beat (0 on
-// a well-formed stream).
-unsigned {{ top }}(bramble_{{ top }}::axis_t &in, bramble_{{ top }}::axis_t &out, unsigned count);
+// Runs `count` vectors: reads IN_BEATS beats per vector from `act_in`, writes OUT_BEATS beats
+// per vector to `act_out`. Returns how many input vectors had TLAST anywhere but on their last
+// beat (0 on a well-formed stream). (Ports are not called `in`/`out`: `in` is a VHDL keyword,
+// which Vitis HLS would rename.)
+unsigned {{ top }}(bramble_{{ top }}::axis_t &act_in, bramble_{{ top }}::axis_t &act_out,
+    unsigned count);
 
 #endif
