@@ -14,8 +14,8 @@ if {[info exists ::env(BRAMBLE_HLS_PART)]} {
 
 open_project -reset {{ top }}_prj
 set_top {{ top }}
-add_files $here/{{ top }}.cpp -cflags "-I$here -DBRAMBLE_XILINX_TYPES"
-add_files -tb $here/tb.cpp -cflags "-I$here -DBRAMBLE_XILINX_TYPES"
+add_files "$here/{{ top }}.cpp" -cflags "-I$here -DBRAMBLE_XILINX_TYPES"
+add_files -tb "$here/tb.cpp" -cflags "-I$here -DBRAMBLE_XILINX_TYPES"
 open_solution -reset solution1 -flow_target vivado
 set_part $part
 create_clock -period {{ clock_ns }} -name default
