@@ -3,8 +3,9 @@
 //! Everything here is written once and used by both sides: the bundle manifest and its integrity
 //! rules ([`manifest`]), the register map, the window rule and every bit layout ([`regs`]), the
 //! Verilog include generated from them ([`verilog`]), fixed-point conversion at the boundary
-//! ([`numeric`]), the `.npy`/`.npz` array reader ([`array`]) and the one pseudo-random generator
-//! ([`rng`]). This crate depends on no other Bramble crate.
+//! ([`numeric`]), the AXI4-Stream packing of activation vectors ([`stream`]), the `.npy`/`.npz`
+//! array reader ([`array`]) and the one pseudo-random generator ([`rng`]). This crate depends on
+//! no other Bramble crate.
 
 #![forbid(unsafe_code)]
 
@@ -15,4 +16,5 @@ pub mod manifest;
 pub mod numeric;
 pub mod regs;
 pub mod rng;
+pub mod stream;
 pub mod verilog;

@@ -171,28 +171,77 @@ fn hex_word(out: &mut String, v: i128, width: u32) {
     let _ = writeln!(out, "{:0digits$x}", (v as u128) & mask);
 }
 
-fn image(values: impl IntoIterator<Item = i128>, depth: usize, width: u32) -> String {
-    let mut s = String::new();
-    let mut n = 0;
-    for v in values {
-        hex_word(&mut s, v, width);
-        n += 1;
-    }
-    assert!(
-        n <= depth,
-        "internal error: {n} words for a memory of depth {depth}"
-    );
-    for _ in n..depth {
-        hex_word(&mut s, 0, width);
-    }
-    s
+/// One memory image: its words (signed values as the model holds them, padded with zeros to
+/// `depth`) and the width they are stored at. The `.mem` files and the HLS parameter headers are
+/// both rendered from these words, so there is one encoding behind both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// File name inside `rtl/`, e.g. `pe0_entries.mem`.
+    pub file: String,
+    pub width: u32,
+    /// Exactly `depth` words.
+    pub words: Vec<i128>,
 }
 
-/// Every memory image of the bundle: (file name, contents).
-pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
+impl Image {
+    fn new(
+        file: String,
+        values: impl IntoIterator<Item = i128>,
+        depth: usize,
+        width: u32,
+    ) -> Image {
+        let mut words: Vec<i128> = values.into_iter().collect();
+        assert!(
+            words.len() <= depth,
+            "internal error: {} words for a memory of depth {depth}",
+            words.len()
+        );
+        words.resize(depth, 0);
+        Image { file, width, words }
+    }
+
+    /// The `$readmemh` text: one hex word per line, two's complement at `width`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for &v in &self.words {
+            hex_word(&mut s, v, self.width);
+        }
+        s
+    }
+}
+
+/// One PE's memory images.
+#[derive(Debug, Clone)]
+pub struct PeImages {
+    pub entries: Image,
+    pub ptr_even: Image,
+    pub ptr_odd: Image,
+    pub bias: Image,
+}
+
+/// Every memory image of the bundle, as words (docs/sparse-format.md).
+#[derive(Debug, Clone)]
+pub struct Images {
+    pub pes: Vec<PeImages>,
+    pub codebook: Image,
+    pub layers: Image,
+}
+
+impl Images {
+    /// In file order: per PE entries, pointer banks, bias; then the codebook and descriptors.
+    pub fn all(&self) -> impl Iterator<Item = &Image> {
+        self.pes
+            .iter()
+            .flat_map(|p| [&p.entries, &p.ptr_even, &p.ptr_odd, &p.bias])
+            .chain([&self.codebook, &self.layers])
+    }
+}
+
+/// Every memory image of the bundle, from the EIE encoding in `g`.
+pub fn memory_words(model: &Model, g: &Geometry) -> Images {
     let n = g.pes;
-    let mut files = Vec::new();
     let ptr_depth = (g.ptr_words / 2).max(1);
+    let mut pes = Vec::with_capacity(n);
     for k in 0..n {
         let slices = &g.slices[k];
         // Entries, layers concatenated.
@@ -211,20 +260,8 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
                     .map(|e| regs::entry::pack(e.z.into(), e.code.into(), g.idx_bits) as i128),
             );
         }
-        files.push((
-            format!("pe{k}_entries.mem"),
-            image(entries, g.entry_depth, g.entry_bits),
-        ));
         let even = ptrs.iter().step_by(2).copied();
         let odd = ptrs.iter().skip(1).step_by(2).copied();
-        files.push((
-            format!("pe{k}_ptr_even.mem"),
-            image(even, ptr_depth, g.ptr_bits),
-        ));
-        files.push((
-            format!("pe{k}_ptr_odd.mem"),
-            image(odd, ptr_depth, g.ptr_bits),
-        ));
         let mut bias = Vec::new();
         for (l, layer) in model.layers.iter().enumerate() {
             debug_assert_eq!(bias.len() as u64, g.layers[l].bias_base);
@@ -237,10 +274,17 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
                 });
             }
         }
-        files.push((
-            format!("pe{k}_bias.mem"),
-            image(bias, g.bias_depth, g.acc_bits),
-        ));
+        pes.push(PeImages {
+            entries: Image::new(
+                format!("pe{k}_entries.mem"),
+                entries,
+                g.entry_depth,
+                g.entry_bits,
+            ),
+            ptr_even: Image::new(format!("pe{k}_ptr_even.mem"), even, ptr_depth, g.ptr_bits),
+            ptr_odd: Image::new(format!("pe{k}_ptr_odd.mem"), odd, ptr_depth, g.ptr_bits),
+            bias: Image::new(format!("pe{k}_bias.mem"), bias, g.bias_depth, g.acc_bits),
+        });
     }
     let mut cb = Vec::new();
     for layer in &model.layers {
@@ -248,14 +292,26 @@ pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
             cb.push(layer.codebook.get(idx).copied().unwrap_or(0) as i128);
         }
     }
-    files.push(("codebook.mem".into(), image(cb, g.cb_depth, g.cb_bits)));
     // The planner has checked every field against the layout (`LayerDesc::overflow`).
     let descs = g.layers.iter().map(|d| d.pack() as i128);
-    files.push((
-        "layers.mem".into(),
-        image(descs, g.num_layers(), regs::layer_desc::WIDTH),
-    ));
-    files
+    Images {
+        pes,
+        codebook: Image::new("codebook.mem".into(), cb, g.cb_depth, g.cb_bits),
+        layers: Image::new(
+            "layers.mem".into(),
+            descs,
+            g.num_layers(),
+            regs::layer_desc::WIDTH,
+        ),
+    }
+}
+
+/// Every memory image of the bundle: (file name, contents).
+pub fn memory_images(model: &Model, g: &Geometry) -> Vec<(String, String)> {
+    memory_words(model, g)
+        .all()
+        .map(|i| (i.file.clone(), i.text()))
+        .collect()
 }
 
 /// Options of `bramble generate`.
@@ -325,6 +381,18 @@ pub fn generate(
     plan: &Plan,
     opts: &Options,
 ) -> Result<Bundle> {
+    generate_with(model, part, g, plan, opts, None)
+}
+
+/// [`generate`], plus the HLS kernel under `hls/` when `hls` is given (docs/hls.md).
+pub fn generate_with(
+    model: &Model,
+    part: &Part,
+    g: &Geometry,
+    plan: &Plan,
+    opts: &Options,
+    hls: Option<&crate::hls::HlsOptions>,
+) -> Result<Bundle> {
     let top = top_name(model);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let top_t = TopTemplate::new(model, g, plan, &top);
@@ -345,9 +413,10 @@ pub fn generate(
     ));
     rtl_files.push(top_file);
     let mut images = Vec::new();
-    for (name, text) in memory_images(model, g) {
-        files.push((format!("rtl/{name}"), text.into_bytes()));
-        images.push(name);
+    let words = memory_words(model, g);
+    for image in words.all() {
+        files.push((format!("rtl/{}", image.file), image.text().into_bytes()));
+        images.push(image.file.clone());
     }
 
     // Testbench: stimulus, golden outputs, and the generated bench.
@@ -355,13 +424,14 @@ pub fn generate(
         .tb_inputs
         .clone()
         .unwrap_or_else(|| random_inputs(model, opts.tb_count, model.hash()));
+    let expected: Vec<Vec<i64>> = inputs.iter().map(|x| golden::run(model, x)).collect();
     let mut tin = String::new();
     let mut texp = String::new();
-    for x in &inputs {
+    for (x, y) in inputs.iter().zip(&expected) {
         for &v in x {
             hex_word(&mut tin, v as i128, 32);
         }
-        for v in golden::run(model, x) {
+        for &v in y {
             hex_word(&mut texp, v as i128, 32);
         }
     }
@@ -404,6 +474,12 @@ pub fn generate(
         format!("tb/{top}_tb.v"),
         render(&tb_t, "tb.v")?.into_bytes(),
     ));
+    if let Some(h) = hls {
+        let c = crate::hls::HlsContext::new(model, part, g, plan, &words, &top, h, inputs.len())?;
+        let packing = bramble_abi::stream::Packing::new(h.tdata_bits, g.act_bits)
+            .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
+        files.extend(crate::hls::files(&c, &packing, &inputs, &expected)?);
+    }
     let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
     pj.push('\n');
     files.push(("plan.json".into(), pj.into_bytes()));

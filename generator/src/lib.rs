@@ -1,16 +1,18 @@
 //! Bramble's generator: network description -> compressed model -> EIE encoding -> memory plan ->
-//! Verilog, memory images and manifest. Each stage is a module with typed input and output; the
+//! Verilog (and optionally HLS C++), memory images and manifest. Each stage is a module with typed input and output; the
 //! `bramble` binary is thin glue over these.
 
 pub mod benchmarks;
 pub mod bram;
 pub mod compress;
+pub mod csim;
 pub mod desc;
 pub mod encode;
 pub mod error;
 pub use bramble_host::fsutil;
 pub mod generate;
 pub mod golden;
+pub mod hls;
 pub use bramble_abi::ident;
 pub mod model;
 pub mod parts;

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod csim_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "bramble",
@@ -76,6 +78,25 @@ enum Cmd {
         /// Replace the output directory if it exists.
         #[arg(long)]
         force: bool,
+        /// Also write the HLS C++ kernel, testbench and Vitis HLS scripts under hls/.
+        #[arg(long)]
+        hls: bool,
+        /// AXI4-Stream TDATA width of the HLS kernel, 32 or 64 (with --hls; default 32).
+        #[arg(long)]
+        tdata_bits: Option<u32>,
+    },
+    /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output
+    /// as `infer`.
+    Csim {
+        /// Bundle directory written by `bramble generate --hls`.
+        dir: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        /// Where built C simulations are cached (default: the cargo target directory).
+        #[arg(long)]
+        csim_cache: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Check a bundle with the tools: Verilator lint, the self-checking testbench under Icarus and
     /// Verilator, and optionally Yosys synthesis against the plan's block RAM count.
@@ -215,15 +236,33 @@ fn run(cli: Cli) -> Result<()> {
             tb_input,
             tb_count,
             force,
-        } => generate_cmd(
-            &net,
-            &part,
-            &pes,
-            &output,
-            tb_input.as_deref(),
-            tb_count,
-            force,
-        ),
+            hls,
+            tdata_bits,
+        } => {
+            let hls = match (hls, tdata_bits) {
+                (false, Some(_)) => bail!("--tdata-bits applies to the HLS kernel: add --hls"),
+                (false, None) => None,
+                (true, t) => Some(bramble::hls::HlsOptions {
+                    tdata_bits: t.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS),
+                }),
+            };
+            generate_cmd(
+                &net,
+                &part,
+                &pes,
+                &output,
+                tb_input.as_deref(),
+                tb_count,
+                force,
+                hls,
+            )
+        }
+        Cmd::Csim {
+            dir,
+            input,
+            csim_cache,
+            json,
+        } => csim_cmd::run(&dir, &input, csim_cache, json),
     }
 }
 
@@ -489,6 +528,7 @@ fn plan_cmd(net: &Path, part: &str, pes: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn generate_cmd(
     net: &Path,
     part: &str,
@@ -497,7 +537,16 @@ fn generate_cmd(
     tb_input: Option<&Path>,
     tb_count: usize,
     force: bool,
+    hls: Option<bramble::hls::HlsOptions>,
 ) -> Result<()> {
+    if let Some(h) = &hls {
+        if !bramble_abi::stream::TDATA_BITS.contains(&h.tdata_bits) {
+            bail!(
+                "--tdata-bits {}: the AXI4-Stream TDATA width must be 32 or 64",
+                h.tdata_bits
+            );
+        }
+    }
     if tb_input.is_none() && !(1..=generate::MAX_TB_COUNT).contains(&tb_count) {
         bail!(
             "--tb-count {tb_count}: the testbench needs 1..={} input vectors",
@@ -529,7 +578,7 @@ fn generate_cmd(
         tb_inputs,
         tb_count,
     };
-    let bundle = generate::generate(&model, part, &g, &p, &opts)?;
+    let bundle = generate::generate_with(&model, part, &g, &p, &opts, hls.as_ref())?;
     bundle.write(output, force)?;
     let m = bundle.manifest;
     let mut out = std::io::stdout().lock();
@@ -541,6 +590,14 @@ fn generate_cmd(
         m.top,
         m.network_hash
     )?;
+    if let Some(h) = hls {
+        writeln!(
+            out,
+            "HLS kernel in {} ({}-bit AXI4-Stream TDATA; `bramble csim`, `make -C {0} csim`)",
+            output.join(bramble::hls::HLS_DIR).display(),
+            h.tdata_bits
+        )?;
+    }
     Ok(())
 }
 

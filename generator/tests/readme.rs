@@ -116,6 +116,11 @@ fn step_by_step_flow_runs_verbatim_with_relative_paths_and_a_cold_cache() {
     let (infer, sim) = (raw(&d.join("infer.json")), raw(&d.join("sim.json")));
     assert_eq!(infer.as_array().map(Vec::len), Some(360));
     assert_eq!(infer, sim, "simulated hardware vs golden model");
+    assert_eq!(
+        infer,
+        raw(&d.join("csim.json")),
+        "HLS C simulation vs golden model"
+    );
     // `verify` wrote nothing into the bundle (it works in a scratch directory).
     let mut names: Vec<String> = std::fs::read_dir(d.join("digits_hw"))
         .unwrap()
