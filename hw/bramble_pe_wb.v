@@ -7,12 +7,12 @@
 // end, which nothing reads, and saves a global-index counter and its compare):
 //
 //   W0: read accumulator[row] and bias[bias_base + row];
-//   W1: sum = accumulator + bias, and the accumulator row is cleared for the next layer;
-//   W2: sum += round (2^(shift-1), from the engine); the saturation test on the unshifted sum:
-//       the shifted value fits act_bits when the bits the engine's sat_mask selects are all
-//       equal (all sign);
-//   W3: coarse arithmetic shift by shift[..:3] * 8;
-//   W4: fine shift by shift[2:0], saturate, ReLU -> output register -> activation buffer.
+//   W1: sum = accumulator + bias + round (2^(shift-1), from the engine); the accumulator row is
+//       cleared for the next layer;
+//   W2: the saturation test on the unshifted sum (the shifted value fits act_bits when the bits
+//       the engine's sat_mask selects are all equal, i.e. all sign), and the arithmetic shift in
+//       two selects: by shift[..:3] * 8, then by shift[2:0], keeping act_bits bits;
+//   W3: saturate, ReLU -> output register -> activation buffer.
 //
 // The shift is fixed per layer, so the engine turns it into round_i, sat_mask_i and the two
 // shift fields once; a PE only selects ActBits output bits (no full-width barrel shifter).
@@ -119,7 +119,7 @@ module bramble_pe_wb #(
   );
 
   // ---------------------------------------------------------------------------------------------
-  // W1..W4
+  // W1..W3
   reg               w1_vld_q;
   reg [RowBits-1:0] w1_row_q;
   reg               w1_last_q;
@@ -130,54 +130,45 @@ module bramble_pe_wb #(
   reg               w3_vld_q;
   reg [RowBits-1:0] w3_row_q;
   reg               w3_last_q;
-  reg [AccBits-1:0] w3_sum_q;
+  reg [ActBits-1:0] w3_val_q;
   reg               w3_fits_q;
-  reg               w4_vld_q;
-  reg [RowBits-1:0] w4_row_q;
-  reg               w4_last_q;
-  reg [MidBits-1:0] w4_mid_q;
-  reg               w4_fits_q;
-  reg               w4_neg_q;
+  reg               w3_neg_q;
   reg               out_we_q;
   reg [RowBits-1:0] out_addr_q;
   reg [ActBits-1:0] out_data_q;
-  reg               w_last_q;    // the row in the output register is the PE's last
 
-  wire [AccBits-1:0] w1_sum = acc_rd_data_i + bias_rd;
-  wire [AccBits-1:0] w2_rnd = w2_sum_q + round_i;
+  wire [AccBits-1:0] w1_sum = acc_rd_data_i + bias_rd + round_i;
 
   // Fits when the masked bits are all zero or all one.
-  wire w2_zeros = ((w2_rnd & sat_mask_i) == {AccBits{1'b0}});
-  wire w2_ones  = ((w2_rnd & sat_mask_i) == sat_mask_i);
+  wire w2_zeros = ((w2_sum_q & sat_mask_i) == {AccBits{1'b0}});
+  wire w2_ones  = ((w2_sum_q & sat_mask_i) == sat_mask_i);
 
-  // Coarse shift: sign-extend, shift by 8 * shift_hi, keep MidBits.
-  wire [ExtBits-1:0] w3_ext;
+  // Coarse shift: sign-extend, shift by 8 * shift_hi, keep MidBits; fine shift by shift_lo.
+  wire [ExtBits-1:0] w2_ext;
   generate
     if (ExtBits > AccBits) begin : gen_ext
-      assign w3_ext = {{(ExtBits-AccBits){w3_sum_q[AccBits-1]}}, w3_sum_q};
+      assign w2_ext = {{(ExtBits-AccBits){w2_sum_q[AccBits-1]}}, w2_sum_q};
     end else begin : gen_no_ext
-      assign w3_ext = w3_sum_q;
+      assign w2_ext = w2_sum_q;
     end
   endgenerate
-  wire [ExtBits-1:0] w3_shr = $signed(w3_ext) >>> {shift_hi_i, 3'b000};
-  wire [MidBits-1:0] w3_mid = w3_shr[MidBits-1:0];
+  wire [ExtBits-1:0] w2_shr  = $signed(w2_ext) >>> {shift_hi_i, 3'b000};
+  wire [MidBits-1:0] w2_mid  = w2_shr[MidBits-1:0];
+  wire [MidBits-1:0] w2_fine = w2_mid >> shift_lo_i;
   wire               unused_shr;
   generate
     if (ExtBits > MidBits) begin : gen_unused_shr
-      assign unused_shr = ^w3_shr[ExtBits-1:MidBits];
+      assign unused_shr = ^{w2_shr[ExtBits-1:MidBits], w2_fine[MidBits-1:ActBits]};
     end else begin : gen_no_unused_shr
-      assign unused_shr = 1'b0;
+      assign unused_shr = ^w2_fine[MidBits-1:ActBits];
     end
   endgenerate
 
-  // Fine shift, saturate, ReLU.
-  wire [MidBits-1:0] w4_shr = w4_mid_q >> shift_lo_i;
-  wire [ActBits-1:0] w4_val = w4_shr[ActBits-1:0];
-  wire               unused_fine = ^w4_shr[MidBits-1:ActBits];
-  wire [ActBits-1:0] w4_sat = w4_fits_q ? w4_val :
-                              (w4_neg_q ? {1'b1, {(ActBits-1){1'b0}}} :
+  // Saturate, ReLU.
+  wire [ActBits-1:0] w3_sat = w3_fits_q ? w3_val_q :
+                              (w3_neg_q ? {1'b1, {(ActBits-1){1'b0}}} :
                                           {1'b0, {(ActBits-1){1'b1}}});
-  wire [ActBits-1:0] w4_out = (relu_i && w4_sat[ActBits-1]) ? {ActBits{1'b0}} : w4_sat;
+  wire [ActBits-1:0] w3_out = (relu_i && w3_sat[ActBits-1]) ? {ActBits{1'b0}} : w3_sat;
 
   wire last_row = (row_q == wb_last_i);
 
@@ -199,18 +190,12 @@ module bramble_pe_wb #(
       w3_vld_q   <= 1'b0;
       w3_row_q   <= {RowBits{1'b0}};
       w3_last_q  <= 1'b0;
-      w3_sum_q   <= {AccBits{1'b0}};
+      w3_val_q   <= {ActBits{1'b0}};
       w3_fits_q  <= 1'b0;
-      w4_vld_q   <= 1'b0;
-      w4_row_q   <= {RowBits{1'b0}};
-      w4_last_q  <= 1'b0;
-      w4_mid_q   <= {MidBits{1'b0}};
-      w4_fits_q  <= 1'b0;
-      w4_neg_q   <= 1'b0;
+      w3_neg_q   <= 1'b0;
       out_we_q   <= 1'b0;
       out_addr_q <= {RowBits{1'b0}};
       out_data_q <= {ActBits{1'b0}};
-      w_last_q   <= 1'b0;
     end else begin
       // end of layer
       if (layer_start_i) begin
@@ -233,29 +218,25 @@ module bramble_pe_wb #(
         end
       end
 
-      w1_vld_q  <= act_q;
-      w1_row_q  <= row_q;
-      w1_last_q <= act_q && last_row;
-      w2_vld_q  <= w1_vld_q;
-      w2_row_q  <= w1_row_q;
-      w2_last_q <= w1_last_q;
-      w2_sum_q  <= w1_sum;
-      w3_vld_q  <= w2_vld_q;
-      w3_row_q  <= w2_row_q;
-      w3_last_q <= w2_last_q;
-      w3_sum_q  <= w2_rnd;
-      w3_fits_q <= w2_zeros || w2_ones;
-      w4_vld_q  <= w3_vld_q;
-      w4_row_q  <= w3_row_q;
-      w4_last_q <= w3_last_q;
-      w4_mid_q  <= w3_mid;
-      w4_fits_q <= w3_fits_q;
-      w4_neg_q  <= w3_sum_q[AccBits-1];
-      out_we_q   <= w4_vld_q;
-      out_addr_q <= w4_row_q;
-      out_data_q <= w4_out;
-      w_last_q   <= w4_vld_q && w4_last_q;
-      if (w_last_q) begin
+      w1_vld_q   <= act_q;
+      w1_row_q   <= row_q;
+      w1_last_q  <= act_q && last_row;
+      w2_vld_q   <= w1_vld_q;
+      w2_row_q   <= w1_row_q;
+      w2_last_q  <= w1_last_q;
+      w2_sum_q   <= w1_sum;
+      w3_vld_q   <= w2_vld_q;
+      w3_row_q   <= w2_row_q;
+      w3_last_q  <= w2_last_q;
+      w3_val_q   <= w2_fine[ActBits-1:0];
+      w3_fits_q  <= w2_zeros || w2_ones;
+      w3_neg_q   <= w2_sum_q[AccBits-1];
+      out_we_q   <= w3_vld_q;
+      out_addr_q <= w3_row_q;
+      out_data_q <= w3_out;
+      // Done with the last row's write (it lands in the buffer at the end of the next clock,
+      // before anything can read the buffer).
+      if (w3_vld_q && w3_last_q) begin
         done_q <= 1'b1;
       end
 

@@ -10,8 +10,8 @@
 //   L  (load):    non-zero mask and values into the free slot;
 //   P  (pick):    the lowest pending lane of the current slot (x & ~(x - 1)), cleared from
 //                 pend_q, one per clock while the PEs have room (room_i);
-//   X  (extract): the picked lane's value and lane number (one-hot AND-OR);
-//   B  (index):   pointer index = ptr_base + group base + lane -> broadcast register.
+//   X  (extract): the picked lane's value and lane number (one-hot AND-OR), pointer index =
+//                 ptr_base + group base + lane -> broadcast register.
 //
 // After the layer's last non-zero, end_o is pulsed once on the broadcast (behind it), and
 // done_o tells the sequencer the scanner is finished. room_i is a registered AND over the PEs'
@@ -136,15 +136,8 @@ module bramble_scanner #(
     end
   end
 
-  reg                b_vld_q;
-  reg [SizeBits-1:0] b_idx_base_q;
-  reg [LaneBits-1:0] b_lane_q;
-  reg [ActBits-1:0]  b_valx_q;
-
-  // ---------------------------------------------------------------------------------------------
-  // B: pointer index
-  wire [SizeBits-1:0] b_idx = b_idx_base_q + {{(SizeBits-LaneBits){1'b0}}, b_lane_q};
-  wire                unused_idx = ^b_idx[SizeBits-1:PtrIdxBits];
+  wire [SizeBits-1:0] x_idx = x_base_q + {{(SizeBits-LaneBits){1'b0}}, x_lane};
+  wire                unused_idx = ^x_idx[SizeBits-1:PtrIdxBits];
 
   reg                  bc_vld_q;
   reg [PtrIdxBits-1:0] bc_idx_q;
@@ -153,7 +146,7 @@ module bramble_scanner #(
   reg                  done_q;
 
   // Finished: nothing left to fetch, load, pick or extract.
-  wire finished = act_q && !more && !l_vld_q && a_empty && b_empty && !x_vld_q && !b_vld_q;
+  wire finished = act_q && !more && !l_vld_q && a_empty && b_empty && !x_vld_q;
 
   wire [SizeBits-1:0] num_pes = NumPes[SizeBits-1:0];
 
@@ -176,10 +169,6 @@ module bramble_scanner #(
       x_a_q        <= {NumPes{1'b0}};
       x_b_q        <= {NumPes{1'b0}};
       x_base_q     <= {SizeBits{1'b0}};
-      b_vld_q      <= 1'b0;
-      b_idx_base_q <= {SizeBits{1'b0}};
-      b_lane_q     <= {LaneBits{1'b0}};
-      b_valx_q     <= {ActBits{1'b0}};
       bc_vld_q     <= 1'b0;
       bc_idx_q     <= {PtrIdxBits{1'b0}};
       bc_val_q     <= {ActBits{1'b0}};
@@ -230,18 +219,10 @@ module bramble_scanner #(
       end
 
       // X
-      b_vld_q <= x_vld_q;
+      bc_vld_q <= x_vld_q;
       if (x_vld_q) begin
-        b_idx_base_q <= x_base_q;
-        b_lane_q     <= x_lane;
-        b_valx_q     <= x_val;
-      end
-
-      // B
-      bc_vld_q <= b_vld_q;
-      if (b_vld_q) begin
-        bc_idx_q <= b_idx[PtrIdxBits-1:0];
-        bc_val_q <= b_valx_q;
+        bc_idx_q <= x_idx[PtrIdxBits-1:0];
+        bc_val_q <= x_val;
       end
       bc_end_q <= finished;
       done_q   <= finished;

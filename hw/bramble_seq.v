@@ -1,11 +1,12 @@
 // bramble_seq: the engine's sequencer: runs the layers of one inference.
 //
-// START (from the AXI slave) is held pending until every PE reports done (after reset the PEs
-// first clear their accumulators). Per layer: read the layer descriptor, derive the layer's
-// write-back constants once (round = 2^(shift-1), the saturation mask, the two shift fields),
-// pulse layer_start_o (the scanner starts, the PEs drop done), wait for the scanner to finish
-// and every PE to finish its write-back, then go to the next layer or raise done_o. cycles_o
-// counts the clocks from START to DONE.
+// Per layer: read the layer descriptor, derive the layer's write-back constants once (round =
+// 2^(shift-1), the saturation mask, the two shift fields), pulse layer_start_o (the scanner
+// starts, the PEs drop done), wait for the scanner to finish and every PE to finish its
+// write-back, then go to the next layer or raise done_o. Layer 0's descriptor and constants are
+// loaded while idle (after reset and after every run), so START (from the AXI slave, held
+// pending until every PE reports done; after reset the PEs first clear their accumulators)
+// starts the first layer at once. cycles_o counts the clocks from START to DONE.
 //
 // all_done_i comes through a registered AND over the PEs, so it is read only HoldClocks after
 // layer_start_o (by then every PE's cleared done flag has reached it).
@@ -128,21 +129,22 @@ module bramble_seq #(
 
   wire run_done = scanned_q && (hold_q == 3'd0) && all_done_i;
 
+  // Idle holds layer 0's constants; Load/Desc/Const prepare a layer (layer 0: for the next run).
   always @* begin
     st_d = st_q;
     case (st_q)
-      StIdle:  if (pending_q && all_done_i) st_d = StLoad;
+      StIdle:  if (pending_q && all_done_i) st_d = StRun;
       StLoad:  st_d = StDesc;
       StDesc:  st_d = StConst;
-      StConst: st_d = StRun;
-      StRun:   if (run_done) st_d = last_layer ? StIdle : StLoad;
-      default: st_d = StIdle;
+      StConst: st_d = (layer_q == {LayerBits{1'b0}}) ? StIdle : StRun;
+      StRun:   if (run_done) st_d = StLoad;
+      default: st_d = StLoad;
     endcase
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      st_q        <= StIdle;
+      st_q        <= StLoad;
       pending_q   <= 1'b0;
       done_q      <= 1'b0;
       cycles_q    <= 64'd0;
@@ -161,7 +163,11 @@ module bramble_seq #(
     end else begin
       st_q    <= st_d;
       done_q  <= 1'b0;
-      start_q <= (st_q == StConst);
+      start_q <= (st_d == StRun) && (st_q != StRun);
+      if ((st_d == StRun) && (st_q != StRun)) begin
+        hold_q    <= HoldClocks[2:0];
+        scanned_q <= 1'b0;
+      end
 
       if (start_i) begin
         pending_q <= 1'b1;
@@ -172,9 +178,8 @@ module bramble_seq #(
 
       case (st_q)
         StIdle: begin
-          if (st_d == StLoad) begin
+          if (st_d == StRun) begin
             pending_q <= 1'b0;
-            layer_q   <= {LayerBits{1'b0}};
           end
         end
         StDesc: begin
@@ -188,8 +193,6 @@ module bramble_seq #(
         StConst: begin
           round_q    <= round_d;
           sat_mask_q <= sat_mask_d;
-          hold_q     <= HoldClocks[2:0];
-          scanned_q  <= 1'b0;
         end
         StRun: begin
           if (hold_q != 3'd0) begin
@@ -200,7 +203,8 @@ module bramble_seq #(
           end
           if (run_done) begin
             if (last_layer) begin
-              done_q <= 1'b1;
+              done_q  <= 1'b1;
+              layer_q <= {LayerBits{1'b0}};
             end else begin
               layer_q <= layer_q + 1'b1;
             end
@@ -212,7 +216,8 @@ module bramble_seq #(
     end
   end
 
-  assign busy_o        = pending_q || (st_q != StIdle);
+  // Busy from START to DONE (preparing layer 0 for the next run is not).
+  assign busy_o        = pending_q || (st_q == StRun) || (layer_q != {LayerBits{1'b0}});
   assign done_o        = done_q;
   assign cycles_o      = cycles_q;
   assign layer_o       = layer_q;
