@@ -12,7 +12,7 @@
 //     group, so only the set is checked), and no gap between broadcasts of a dense layer
 //     ("groups follow each other without a gap") when NumPes > 1 (with one lane, measured
 //     only: 2 broadcasts per 3 clocks, see the INFO line);
-//   - a broadcast in clock t needs room_i high in clock t - 3 (pick P, then X, B and the
+//   - a broadcast in clock t needs room_i high in clock t - 2 (pick P, then X and the
 //     broadcast register: the scanner's share of `BRAMBLE_BC_IN_FLIGHT, abi/src/regs.rs);
 //   - bc_end_o once, after the last broadcast, never with or before one; done_o once, not
 //     before bc_end_o; in_size_i and ptr_base_i are only sampled at start_i.
@@ -35,7 +35,7 @@ module bramble_scanner_tb #(
   localparam integer SizeBits = `BRAMBLE_DESC_FIELD_BITS;
   localparam integer Rows     = 1 << RowBits;
   localparam integer MaxCols  = NumPes * Rows;
-  localparam integer Lat      = 3;   // pick in clock t -> bc_valid_o in clock t + Lat
+  localparam integer Lat      = 2;   // pick in clock t -> bc_valid_o in clock t + Lat
 
   reg                       clk = 1'b0;
   reg                       rst_n = 1'b0;
