@@ -4,6 +4,7 @@
 
 pub mod benchmarks;
 pub mod bram;
+pub mod calibrated;
 pub mod compress;
 pub mod desc;
 pub mod encode;
