@@ -124,3 +124,156 @@ const PINNED: [&str; 5] = [
     "0c75754e994fee20",
     "0ec35f38b31d91b2",
 ];
+
+/// A layer whose pruned solution is exact: inputs 6..12 are always zero in the calibration data
+/// and carry the largest weights; inputs 0..6 carry small weights of three distinct values.
+/// Pruning half the weights has an exact solution (drop the dead inputs' weights; a 2-bit
+/// codebook holds the other three values). Magnitude pruning drops the small, useful weights
+/// instead; `calibrated` must find the exact one: the same outputs as the float network.
+#[test]
+fn calibrated_finds_the_exact_sparse_solution() {
+    let (rows, cols, live, n) = (4usize, 12usize, 6usize, 64usize);
+    let values = [0.125f32, -0.25, 0.375];
+    let mut rng = Rng::new(13);
+    let mut w = vec![0.0f32; rows * cols];
+    for i in 0..rows {
+        for j in 0..cols {
+            w[i * cols + j] = if j < live {
+                values[(i * 7 + j) % 3]
+            } else {
+                rng.range(1.0, 1.2) as f32
+            };
+        }
+    }
+    let x: Vec<Vec<f32>> = (0..n)
+        .map(|_| {
+            (0..cols)
+                .map(|j| if j < live { rng.range(0.0, 1.0) as f32 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let bias = [0.25f32, -0.5, 0.0, 1.0];
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_npz(
+        &d.join("w.npz"),
+        &[t("w", &[rows, cols], w.clone()), t("b", &[rows], bias.to_vec())],
+        false,
+    );
+    write_npy_rows(&d.join("calib.npy"), &x);
+    let run = |method: &str| {
+        std::fs::write(
+            d.join("net.yaml"),
+            format!(
+                "name: exact\nweights: w.npz\ninput: {{size: {cols}}}\ncalibration: calib.npy\n\
+                 defaults: {{weight_bits: 2, prune: 0.5, compression: {method}}}\nlayers:\n\
+                 \x20 - {{name: l, weight: w, bias: b}}\n"
+            ),
+        )
+        .unwrap();
+        let (m, _) = compress(&Network::load(&d.join("net.yaml")).unwrap()).unwrap();
+        // Largest output error over the calibration rows, in output units.
+        let frac = m.output().frac_bits;
+        let err = x
+            .iter()
+            .map(|xr| {
+                let xf: Vec<f64> = xr.iter().map(|&v| v as f64).collect();
+                let out = bramble::golden::run(&m, &bramble::golden::quantize_input(&m, &xf));
+                (0..rows)
+                    .map(|i| {
+                        let want: f64 = bias[i] as f64
+                            + (0..cols).map(|j| w[i * cols + j] as f64 * xf[j]).sum::<f64>();
+                        (bramble::golden::dequantize(out[i], frac) - want).abs()
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
+        (m, err)
+    };
+    let (m, err) = run("calibrated");
+    let dense = m.layers[0].weights.to_dense();
+    for i in 0..rows {
+        for j in 0..cols {
+            assert_eq!(
+                dense[i * cols + j] != 0,
+                j < live,
+                "row {i} column {j}: calibrated kept the wrong weights: {dense:?}"
+            );
+        }
+    }
+    // Not zero: the ridge term (lambda = 1% of the mean input energy) shrinks the refitted
+    // weights by about lambda / (lambda + n var(x)), 0.5% here, on outputs of about 1.
+    assert!(err < 0.01, "calibrated: output error {err}");
+    let (_, err_mag) = run("magnitude");
+    assert!(err_mag > 0.1, "magnitude should lose the live weights: error {err_mag}");
+}
+
+/// Cost of `calibrated` on a 9216x4096 layer (Alex-6, EIE's shape) with 256 calibration inputs,
+/// 91% zeros and 4-bit codebooks: at most 2 minutes and 4 GB. Heavy, so not in the default run:
+///
+/// ```sh
+/// cargo test --release -p bramble --test compression -- --ignored --nocapture alex6
+/// ```
+///
+/// It runs `bramble compress` under `/usr/bin/time -v` and prints the wall time and peak RSS.
+#[test]
+#[ignore]
+fn alex6_calibrated_cost() {
+    let (rows, cols, n) = (4096usize, 9216usize, 256usize);
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(6);
+    let w: Vec<f32> = (0..rows * cols)
+        .map(|_| (rng.range(-1.0, 1.0) * 0.02) as f32)
+        .collect();
+    let b: Vec<f32> = (0..rows).map(|_| rng.range(-0.1, 0.1) as f32).collect();
+    write_safetensors(
+        &d.join("alex6.safetensors"),
+        &[t("fc6.weight", &[rows, cols], w), t("fc6.bias", &[rows], b)],
+    );
+    // ReLU outputs of the layer before: 35.1% non-zero (EIE's activation density for Alex-6).
+    let x: Vec<Vec<f32>> = (0..n)
+        .map(|_| {
+            (0..cols)
+                .map(|_| {
+                    if rng.chance(0.351) {
+                        rng.range(0.0, 4.0) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    write_npy_rows(&d.join("calib.npy"), &x);
+    std::fs::write(
+        d.join("alex6.yaml"),
+        "name: alex6\nweights: alex6.safetensors\ninput: {size: 9216}\ncalibration: calib.npy\n\
+         defaults: {weight_bits: 4, prune: 0.91, compression: calibrated}\nlayers:\n\
+         \x20 - {name: fc6, weight: fc6.weight, bias: fc6.bias, activation: relu}\n",
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let o = std::process::Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_bramble"))
+        .args(["compress", "alex6.yaml", "-o", "alex6.model"])
+        .current_dir(d)
+        .output()
+        .expect("/usr/bin/time (apt-get install time)");
+    let secs = t0.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let rss_kb: u64 = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.parse().ok())
+        .expect("peak RSS in /usr/bin/time -v output");
+    println!(
+        "alex6 9216x4096, 256 calibration inputs, calibrated: {secs:.1} s wall, peak RSS {:.2} GB",
+        rss_kb as f64 / 1e6
+    );
+    println!("{}", String::from_utf8_lossy(&o.stdout));
+    assert!(secs <= 120.0, "took {secs:.1} s; the limit is 120 s");
+    assert!(rss_kb <= 4_000_000, "peak RSS {rss_kb} kB; the limit is 4 GB");
+}
