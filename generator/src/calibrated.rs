@@ -9,26 +9,31 @@
 //!    OBQ/GPTQ error compensation on the columns not yet assigned;
 //! 4. bias set so that the mean output error over the calibration set is zero.
 //!
+//! Nothing of size d x d is formed. With n calibration rows (n << d for wide layers), H is
+//! `lambda I` plus a rank-n term, and every quantity needed is computed in the n-dimensional
+//! sample space (Woodbury / push-through identities, docs/compression.md): the cost is
+//! O(r d n + d n^2) plus the refit, and the memory O((r + n) d).
+//!
 //! Dense linear algebra is faer's, always sequential inside one call; the independent rows are
 //! spread over threads with rayon, so the result does not depend on the number of threads.
 
 use crate::compress::{kmeans, nearest};
 use crate::desc::FloatLayer;
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
+use faer::linalg::cholesky::llt::update::rank_r_update_clobber;
 use faer::linalg::matmul::matmul;
-use faer::linalg::solvers::Solve;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
+use faer::{Accum, Col, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 /// Damping: `lambda = DAMP * mean(diag(Xc^T Xc))` (GPTQ's 1%).
 pub const DAMP: f64 = 0.01;
 /// Columns per block of the error-compensated assignment (GPTQ's lazy batch size).
-const BLOCK: usize = 128;
-/// Rows per task of the row-parallel refit.
+const BLOCK: usize = 64;
+/// Rows per task of the row-parallel steps.
 const ROW_CHUNK: usize = 64;
-/// Rows per task of the assignment: each task streams U once, so fewer, larger tasks.
-const ASSIGN_CHUNK: usize = 256;
 
 /// A layer compressed by [`compress_layer`].
 pub struct Result {
@@ -81,36 +86,47 @@ pub fn compress_layer(
     }
     xm.iter_mut().for_each(|v| *v /= n as f64);
     ym.iter_mut().for_each(|v| *v /= n as f64);
-    // Columns reversed (see `hinv_factor`): xr[:, d-1-j] is input j.
-    let xr = Mat::<f64>::from_fn(n, d, |s, k| x[s * d + (d - 1 - k)] - xm[d - 1 - k]);
+    // Xc (n x d), column j = input j over the calibration rows, centred.
+    let xc = Mat::<f64>::from_fn(n, d, |s, j| x[s * d + j] - xm[j]);
     let yc = Mat::<f64>::from_fn(n, r, |s, i| y[s * r + i] - ym[i]);
-
-    // H reversed: Hr = P H P with P the reversal, so H[s][t] = Hr[d-1-s][d-1-t].
-    let mut hr = Mat::<f64>::zeros(d, d);
-    matmul(
-        hr.as_mut(),
-        Accum::Replace,
-        xr.transpose(),
-        xr.as_ref(),
-        1.0,
-        Par::Seq,
-    );
-    let trace: f64 = (0..d).map(|k| hr[(k, k)]).sum();
-    let lambda = if trace > 0.0 {
-        DAMP * trace / d as f64
+    let energy: f64 = (0..d)
+        .map(|j| xc.col(j).iter().map(|v| v * v).sum::<f64>())
+        .sum();
+    let lambda = if energy > 0.0 {
+        DAMP * energy / d as f64
     } else {
         // Every input is constant over the calibration set: only the bias can fit anything.
         1.0
     };
-    for k in 0..d {
-        hr[(k, k)] += lambda;
-    }
 
-    let u = hinv_factor(&hr)?;
-    // diag(H^-1)_j = sum over k <= j of U[k][j]^2.
-    let hinv_diag: Vec<f64> = (0..d)
-        .map(|j| (0..=j).map(|k| u[(k, j)] * u[(k, j)]).sum())
-        .collect();
+    // v_j = K_j^-1 x_j with K_j = lambda I + sum over k > j of x_k x_k^T (n x n): built from the
+    // last column backwards by rank-1 updates of K's Cholesky factor. The compensation of
+    // step 3 moves the later weights of a row by `e * X_{>j}^T v_j` (see `assign`). At the
+    // end the factor is that of K = lambda I + Xc Xc^T, which gives diag(H^-1).
+    let mut l = Mat::<f64>::zeros(n, n);
+    for a in 0..n {
+        l[(a, a)] = lambda.sqrt();
+    }
+    let mut v = Mat::<f64>::zeros(n, d);
+    for j in (0..d).rev() {
+        let mut vj = v.as_mut().submatrix_mut(0, j, n, 1);
+        vj.copy_from(xc.as_ref().submatrix(0, j, n, 1));
+        solve_lower_triangular_in_place(l.as_ref(), vj.as_mut(), Par::Seq);
+        solve_upper_triangular_in_place(l.transpose(), vj.as_mut(), Par::Seq);
+        // Both the vector and the weight are overwritten by the update.
+        let mut w = xc.as_ref().submatrix(0, j, n, 1).to_owned();
+        let mut one = Col::<f64>::from_fn(1, |_| 1.0);
+        rank_r_update_clobber(l.as_mut(), w.as_mut(), one.as_diagonal_mut())
+            .map_err(|e| Failure(format!("lambda I + X^T X is not positive definite ({e:?})")))?;
+    }
+    // diag(H^-1)_j = (1 - x_j^T K^-1 x_j) / lambda (Woodbury), K^-1 via z = L^-1 x_j.
+    let hinv_diag: Vec<f64> = {
+        let mut z = xc.clone();
+        solve_lower_triangular_in_place(l.as_ref(), z.as_mut(), Par::Seq);
+        (0..d)
+            .map(|j| (1.0 - z.col(j).iter().map(|v| v * v).sum::<f64>()) / lambda)
+            .collect()
+    };
 
     // 1. Mask: prune the smallest saliencies layer-wide, like `magnitude` prunes the smallest
     //    magnitudes (zeros first, ties by index).
@@ -147,7 +163,7 @@ pub fn compress_layer(
             for (k, wrow) in rows.chunks_mut(d).enumerate() {
                 let i = chunk * ROW_CHUNK + k;
                 let s: Vec<usize> = (0..d).filter(|&j| keep[i * d + j]).collect();
-                if let Err(e) = refit_row(&xr, &hr, yc.col(i).as_mat(), lambda, &s, wrow) {
+                if let Err(e) = refit_row(&xc, yc.col(i).as_mat(), lambda, &s, wrow) {
                     *failed.lock().unwrap() = Some(format!("row {i}: {e}"));
                 }
             }
@@ -155,7 +171,6 @@ pub fn compress_layer(
     if let Some(e) = failed.into_inner().unwrap() {
         return Err(Failure(format!("least-squares refit failed at {e}")));
     }
-    drop(hr);
 
     // 3. Codebook on the refitted weights, then error-compensated assignment.
     let kept: Vec<f64> = (0..r * d).filter(|&e| keep[e]).map(|e| w[e]).collect();
@@ -163,11 +178,11 @@ pub fn compress_layer(
     let centroids = kmeans(&kept, k);
     let mut codes = vec![0u8; r * d];
     let zeroed = std::sync::atomic::AtomicUsize::new(0);
-    w.par_chunks_mut(d * ASSIGN_CHUNK)
-        .zip(codes.par_chunks_mut(d * ASSIGN_CHUNK))
-        .zip(keep.par_chunks(d * ASSIGN_CHUNK))
+    w.par_chunks_mut(d * ROW_CHUNK)
+        .zip(codes.par_chunks_mut(d * ROW_CHUNK))
+        .zip(keep.par_chunks(d * ROW_CHUNK))
         .for_each(|((wc, cc), kc)| {
-            let z = assign(wc, cc, kc, &u, &centroids);
+            let z = assign(wc, cc, kc, &xc, &v, &centroids);
             zeroed.fetch_add(z, std::sync::atomic::Ordering::Relaxed);
         });
 
@@ -191,61 +206,64 @@ pub fn compress_layer(
     })
 }
 
-/// U, the upper Cholesky factor of `H^-1` (`H^-1 = U^T U`) that the error compensation needs,
-/// without forming `H^-1`: with `P H P = L L^T` (lower, P the reversal), `U = P L^-1 P`. One
-/// factorisation and one triangular inverse.
-fn hinv_factor(hr: &Mat<f64>) -> std::result::Result<Mat<f64>, Failure> {
-    let d = hr.nrows();
-    let mut l = hr.clone();
-    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(
-        d,
-        Par::Seq,
-        Default::default(),
-    ));
-    cholesky_in_place(
-        l.as_mut(),
-        Default::default(),
-        Par::Seq,
-        MemStack::new(&mut buf),
-        Default::default(),
-    )
-    .map_err(|e| {
-        Failure(format!(
-            "H = X^T X + lambda I is not positive definite ({e:?})"
-        ))
-    })?;
-    let mut linv = Mat::<f64>::zeros(d, d);
-    faer::linalg::triangular_inverse::invert_lower_triangular(linv.as_mut(), l.as_ref(), Par::Seq);
-    drop(l);
-    Ok(Mat::from_fn(d, d, |j, k| {
-        if j <= k {
-            linv[(d - 1 - j, d - 1 - k)]
-        } else {
-            0.0
-        }
-    }))
-}
-
 /// Refit one row's kept weights `s` into `wrow` (zeros elsewhere). Primal normal equations
-/// (|S| x |S|, a submatrix of H) when S is small, the dual (n x n, Woodbury) when it is large;
-/// both give the same minimiser.
+/// (|S| x |S|) when S is smaller than the calibration set, the dual (n x n, push-through
+/// identity) when it is larger; both give the same minimiser.
 fn refit_row(
-    xr: &Mat<f64>,
-    hr: &Mat<f64>,
+    xc: &Mat<f64>,
     yc: MatRef<'_, f64>,
     lambda: f64,
     s: &[usize],
     wrow: &mut [f64],
 ) -> std::result::Result<(), String> {
-    let (n, d) = (xr.nrows(), xr.ncols());
+    let n = xc.nrows();
     wrow.iter_mut().for_each(|v| *v = 0.0);
     if s.is_empty() {
         return Ok(());
     }
     let m = s.len();
-    let xs = Mat::<f64>::from_fn(n, m, |a, b| xr[(a, d - 1 - s[b])]);
-    let sol = if m <= 2 * n {
-        let g = Mat::<f64>::from_fn(m, m, |a, b| hr[(d - 1 - s[a], d - 1 - s[b])]);
+    let xs = Mat::<f64>::from_fn(n, m, |a, b| xc[(a, s[b])]);
+    // Only the lower half of the Gram matrix is computed and read.
+    let gram = |g: &mut Mat<f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>| {
+        triangular::matmul(
+            g.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            lhs,
+            BlockStructure::Rectangular,
+            rhs,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        for a in 0..g.nrows() {
+            g[(a, a)] += lambda;
+        }
+    };
+    let solve = |g: &mut Mat<f64>, rhs: &mut Mat<f64>| -> std::result::Result<(), String> {
+        let dim = g.nrows();
+        let mut buf = faer::dyn_stack::MemBuffer::new(
+            faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+                dim,
+                Par::Seq,
+                Default::default(),
+            ),
+        );
+        faer::linalg::cholesky::llt::factor::cholesky_in_place(
+            g.as_mut(),
+            Default::default(),
+            Par::Seq,
+            faer::dyn_stack::MemStack::new(&mut buf),
+            Default::default(),
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        solve_lower_triangular_in_place(g.as_ref(), rhs.as_mut(), Par::Seq);
+        solve_upper_triangular_in_place(g.transpose(), rhs.as_mut(), Par::Seq);
+        Ok(())
+    };
+    let sol = if m <= n {
+        let mut g = Mat::<f64>::zeros(m, m);
+        gram(&mut g, xs.transpose(), xs.as_ref());
         let mut rhs = Mat::<f64>::zeros(m, 1);
         matmul(
             rhs.as_mut(),
@@ -255,23 +273,13 @@ fn refit_row(
             1.0,
             Par::Seq,
         );
-        let llt = g.llt(Side::Lower).map_err(|e| format!("{e:?}"))?;
-        llt.solve(&rhs)
+        solve(&mut g, &mut rhs)?;
+        rhs
     } else {
         let mut k = Mat::<f64>::zeros(n, n);
-        matmul(
-            k.as_mut(),
-            Accum::Replace,
-            xs.as_ref(),
-            xs.transpose(),
-            1.0,
-            Par::Seq,
-        );
-        for a in 0..n {
-            k[(a, a)] += lambda;
-        }
-        let llt = k.llt(Side::Lower).map_err(|e| format!("{e:?}"))?;
-        let alpha = llt.solve(yc.to_owned());
+        gram(&mut k, xs.as_ref(), xs.transpose());
+        let mut alpha = yc.to_owned();
+        solve(&mut k, &mut alpha)?;
         let mut w = Mat::<f64>::zeros(m, 1);
         matmul(
             w.as_mut(),
@@ -289,63 +297,116 @@ fn refit_row(
     Ok(())
 }
 
-/// Assign codes to a chunk of rows (`w`, row-major, `d` columns) column by column: a kept weight
-/// takes its nearest centroid, a pruned one 0, and the error `(w - q) / U[j][j]` is taken off
-/// the later columns along row j of U (OBQ). Columns go in blocks of [`BLOCK`]: inside a block
-/// the updates are immediate, the rest of the row gets them as one matrix product.
+/// Assign codes to a chunk of rows (`w`, row-major, `d` columns) column by column: a kept
+/// weight takes its nearest centroid, a pruned one 0, and the error `e = w - q` moves the
+/// row's later weights by the optimal compensation `H_RR^-1 H_Rj e` (R = the later columns;
+/// OBQ). With H = lambda I + Xc^T Xc that is `e * X_R^T v_j` (push-through identity), so a
+/// row carries its compensation as an n-vector `a = sum_j e_j v_j`, and its current weight in
+/// column k is `w_k + x_k . a`. Columns go in blocks: inside a block the compensation between
+/// its columns uses `G = V_B^T X_B`; `a` absorbs a block as one matrix product.
 /// Returns how many kept weights fell on a centroid that is exactly 0.0 (stored as pruned).
-fn assign(w: &mut [f64], codes: &mut [u8], keep: &[bool], um: &Mat<f64>, c: &[f64]) -> usize {
-    let d = um.nrows();
+fn assign(
+    w: &mut [f64],
+    codes: &mut [u8],
+    keep: &[bool],
+    xc: &Mat<f64>,
+    v: &Mat<f64>,
+    c: &[f64],
+) -> usize {
+    let (n, d) = (xc.nrows(), xc.ncols());
     let rows = w.len() / d;
-    let u = |j: usize, k: usize| um[(j, k)];
     let mut zeroed = 0;
-    let mut wm = Mat::<f64>::from_fn(rows, d, |i, j| w[i * d + j]);
+    let mut a = Mat::<f64>::zeros(rows, n);
     let mut b0 = 0;
     while b0 < d {
         let b1 = (b0 + BLOCK).min(d);
-        let mut err = Mat::<f64>::zeros(rows, b1 - b0);
-        for j in b0..b1 {
-            let ujj = u(j, j);
+        let nb = b1 - b0;
+        let xb = xc.as_ref().submatrix(0, b0, n, nb);
+        let vb = v.as_ref().submatrix(0, b0, n, nb);
+        // Current weights of the block: t = w + a X_B.
+        let mut t = Mat::<f64>::from_fn(rows, nb, |i, k| w[i * d + b0 + k]);
+        matmul(t.as_mut(), Accum::Add, a.as_ref(), xb, 1.0, Par::Seq);
+        let mut g = Mat::<f64>::zeros(nb, nb);
+        matmul(
+            g.as_mut(),
+            Accum::Replace,
+            vb.transpose(),
+            xb,
+            1.0,
+            Par::Seq,
+        );
+        let mut e = Mat::<f64>::zeros(rows, nb);
+        for k in 0..nb {
+            let j = b0 + k;
             for i in 0..rows {
-                let v = wm[(i, j)];
+                let val = t[(i, k)];
                 let q = if keep[i * d + j] {
-                    let a = nearest(c, v);
-                    if c[a] == 0.0 {
+                    let ci = nearest(c, val);
+                    if c[ci] == 0.0 {
                         zeroed += 1;
                         0.0
                     } else {
-                        codes[i * d + j] = (a + 1) as u8;
-                        c[a]
+                        codes[i * d + j] = (ci + 1) as u8;
+                        c[ci]
                     }
                 } else {
                     0.0
                 };
-                let e = (v - q) / ujj;
-                err[(i, j - b0)] = e;
-                wm[(i, j)] = q;
-                if e != 0.0 {
-                    for k in j + 1..b1 {
-                        wm[(i, k)] -= e * u(j, k);
+                w[i * d + j] = q;
+                e[(i, k)] = val - q;
+            }
+            for k2 in k + 1..nb {
+                let gk = g[(k, k2)];
+                if gk != 0.0 {
+                    for i in 0..rows {
+                        t[(i, k2)] += e[(i, k)] * gk;
                     }
                 }
             }
         }
-        if b1 < d {
-            matmul(
-                wm.as_mut().submatrix_mut(0, b1, rows, d - b1),
-                Accum::Add,
-                err.as_ref(),
-                um.as_ref().submatrix(b0, b1, b1 - b0, d - b1),
-                -1.0,
-                Par::Seq,
-            );
-        }
+        // a += E V_B^T
+        matmul(
+            a.as_mut(),
+            Accum::Add,
+            e.as_ref(),
+            vb.transpose(),
+            1.0,
+            Par::Seq,
+        );
         b0 = b1;
     }
-    for i in 0..rows {
+    zeroed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_one_updates_build_the_sample_space_factor() {
+        let (n, d) = (3, 5);
+        let xc = Mat::<f64>::from_fn(n, d, |a, j| ((a * 7 + j * 3) % 5) as f64 - 2.0);
+        let lambda = 0.5f64;
+        let mut l = Mat::<f64>::zeros(n, n);
+        for a in 0..n {
+            l[(a, a)] = lambda.sqrt();
+        }
         for j in 0..d {
-            w[i * d + j] = wm[(i, j)];
+            // Both the vector and the weight are overwritten by the update.
+            let mut w = xc.as_ref().submatrix(0, j, n, 1).to_owned();
+            let mut one = Col::<f64>::from_fn(1, |_| 1.0);
+            rank_r_update_clobber(l.as_mut(), w.as_mut(), one.as_diagonal_mut()).unwrap();
+        }
+        for a in 0..n {
+            for b in 0..=a {
+                let llt: f64 = (0..n).map(|k| l[(a, k)] * l[(b, k)]).sum();
+                let want: f64 = (0..d).map(|j| xc[(a, j)] * xc[(b, j)]).sum::<f64>()
+                    + if a == b { lambda } else { 0.0 };
+                assert!(
+                    (llt - want).abs() < 1e-9,
+                    "({a},{b}): {llt} vs {want}; l = {l:?}"
+                );
+            }
         }
     }
-    zeroed
 }

@@ -354,9 +354,9 @@ pub fn compress_with(
 /// the activation unless `activate`.
 fn float_layer(layer: &FloatLayer, acts: &[Vec<f64>], activate: bool) -> Vec<f64> {
     let (r, d) = (layer.rows, layer.cols);
+    use rayon::prelude::*;
     let mut out = vec![0.0; acts.len() * r];
-    for (s, a) in acts.iter().enumerate() {
-        let o = &mut out[s * r..(s + 1) * r];
+    out.par_chunks_mut(r.max(1)).zip(acts).for_each(|(o, a)| {
         for (i, oi) in o.iter_mut().enumerate() {
             let w = &layer.weights[i * d..(i + 1) * d];
             let mut v = layer.bias[i];
@@ -369,7 +369,7 @@ fn float_layer(layer: &FloatLayer, acts: &[Vec<f64>], activate: bool) -> Vec<f64
                 v
             };
         }
-    }
+    });
     out
 }
 
@@ -456,25 +456,30 @@ impl Boundary {
     }
 
     fn advance(&mut self, layer: &FloatLayer, shared: &Shared, c: u32, ints: &[i64], bias: &[f64]) {
+        use rayon::prelude::*;
         let scale = (2f64).powi(-(c as i32));
-        let mut max = 0.0f64;
-        for a in &mut self.acts {
-            let mut y = bias.to_vec();
-            for (i, yi) in y.iter_mut().enumerate() {
-                for (j, aj) in a.iter().enumerate() {
-                    let code = shared.codes[i * layer.cols + j];
-                    if code != 0 {
-                        *yi += ints[code as usize] as f64 * scale * aj;
+        // Rows in parallel, each computed exactly as before; max is order-independent.
+        self.max = self
+            .acts
+            .par_iter_mut()
+            .map(|a| {
+                let mut y = bias.to_vec();
+                for (i, yi) in y.iter_mut().enumerate() {
+                    for (j, aj) in a.iter().enumerate() {
+                        let code = shared.codes[i * layer.cols + j];
+                        if code != 0 {
+                            *yi += ints[code as usize] as f64 * scale * aj;
+                        }
                     }
                 }
-            }
-            if layer.activation == Activation::Relu {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            max = y.iter().fold(max, |m, v| m.max(v.abs()));
-            *a = y;
-        }
-        self.max = max;
+                if layer.activation == Activation::Relu {
+                    y.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                let m = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                *a = y;
+                m
+            })
+            .reduce(|| 0.0, f64::max);
     }
 }
 
