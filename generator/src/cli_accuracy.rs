@@ -103,6 +103,8 @@ pub fn layer_progress(what: &str) -> impl FnMut(usize, usize) + '_ {
                 .progress_chars("=> "),
             );
             b.set_prefix(what.to_string());
+            // A wide calibrated layer takes a while: keep the elapsed time moving.
+            b.enable_steady_tick(std::time::Duration::from_millis(250));
             b
         });
         b.set_position(l as u64);
