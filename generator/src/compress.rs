@@ -9,6 +9,8 @@ use crate::model::{Csc, Format, Input, Layer, Model, WeightError, MODEL_FORMAT, 
 
 /// Iteration cap of k-means (it usually converges in a few dozen).
 pub const KMEANS_MAX_ITERS: usize = 300;
+/// Fewer calibration rows than this get a note from `calibrated`.
+pub const MIN_CALIBRATION_ROWS: usize = 16;
 /// Widest accumulator accepted.
 pub const MAX_ACC_BITS: u32 = 62;
 
@@ -237,6 +239,13 @@ pub fn compress_with(
             Compression::Calibrated => {
                 let in_frac = model.in_format(l).frac_bits;
                 let n = rows.len();
+                if n < MIN_CALIBRATION_ROWS {
+                    notes.push(Note(format!(
+                        "layer `{}`: calibrated with only {n} calibration rows; the refit fits \
+                         weights to the variation between rows, so use a few hundred",
+                        layer.name
+                    )));
+                }
                 let x: Vec<f64> = fixed_acts
                     .iter()
                     .flat_map(|a| a.iter().map(|&q| crate::golden::dequantize(q, in_frac)))

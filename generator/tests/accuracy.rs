@@ -34,7 +34,10 @@ fn assert_refused(out: &Out, what: &str, needles: &[&str]) {
         "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.code, out.stdout, out.stderr
     );
-    assert!(matches!(out.code, Some(1 | 7)), "expected exit 1 or 7; {ctx}");
+    assert!(
+        matches!(out.code, Some(1 | 7)),
+        "expected exit 1 or 7; {ctx}"
+    );
     assert!(!out.stderr.contains("panicked"), "panic; {ctx}");
     let err = out
         .stderr
@@ -339,4 +342,64 @@ fn calibrated_without_calibration_is_refused() {
         "unknown method",
         &["bad.yaml", "defaults", "compression", "`obs`", "magnitude"],
     );
+}
+
+#[test]
+fn bad_sweep_and_compare_arguments_are_refused() {
+    let w = digits_work();
+    let d = w.path();
+    let base = ["sweep", "digits.yaml", "--input", "test_x.npy"];
+    let cases: [(&[&str], &[&str]); 5] = [
+        (&["--prune", "1.0"], &["--prune", "1", "[0, 1)"]),
+        (&["--weight-bits", "9"], &["--weight-bits", "9", "1..=8"]),
+        (
+            &["--compression", "obs"],
+            &["--compression", "`obs`", "calibrated"],
+        ),
+        (&["--part", "xc0"], &["xc0"]),
+        (&["--labels", "test_x.npy"], &["test_x.npy", "dtype"]),
+    ];
+    for (extra, needles) in cases {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        assert_refused(&bramble_in(d, &a), &format!("{a:?}"), needles);
+    }
+    // Labels of another input file.
+    let o = bramble_in(
+        d,
+        &[
+            "sweep",
+            "digits.yaml",
+            "--input",
+            "calib.npy",
+            "--labels",
+            "test_y.npy",
+        ],
+    );
+    assert_refused(
+        &o,
+        "labels of another file",
+        &["360 labels but 200 input rows", "calib.npy"],
+    );
+    for s in ["3/3", "x", "1/0"] {
+        let mut a = base.to_vec();
+        a.extend(["--shard", s]);
+        let o = bramble_in(d, &a);
+        assert_eq!(o.code, Some(2), "clap usage error for --shard {s}: {o:?}");
+        assert!(
+            o.stderr.contains("--shard") && o.stderr.contains("I/N"),
+            "{}",
+            o.stderr
+        );
+    }
+    // Inputs of the wrong width name the file and both widths.
+    std::fs::write(d.join("narrow.npy"), npy_f32(&[2, 3], &[0.0; 6])).unwrap();
+    for cmd in ["compare", "sweep"] {
+        let o = bramble_in(d, &[cmd, "digits.yaml", "--input", "narrow.npy"]);
+        assert_refused(&o, cmd, &["narrow.npy", "3 values per row", "64"]);
+    }
+    // A shard file that is not one.
+    std::fs::write(d.join("junk.jsonl"), "{\"format\": \"x\"}\n").unwrap();
+    let o = bramble_in(d, &["sweep", "merge", "junk.jsonl"]);
+    assert_refused(&o, "merge junk", &["junk.jsonl", "line 1"]);
 }

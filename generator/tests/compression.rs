@@ -148,7 +148,13 @@ fn calibrated_finds_the_exact_sparse_solution() {
     let x: Vec<Vec<f32>> = (0..n)
         .map(|_| {
             (0..cols)
-                .map(|j| if j < live { rng.range(0.0, 1.0) as f32 } else { 0.0 })
+                .map(|j| {
+                    if j < live {
+                        rng.range(0.0, 1.0) as f32
+                    } else {
+                        0.0
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -157,7 +163,10 @@ fn calibrated_finds_the_exact_sparse_solution() {
     let d = tmp.path();
     write_npz(
         &d.join("w.npz"),
-        &[t("w", &[rows, cols], w.clone()), t("b", &[rows], bias.to_vec())],
+        &[
+            t("w", &[rows, cols], w.clone()),
+            t("b", &[rows], bias.to_vec()),
+        ],
         false,
     );
     write_npy_rows(&d.join("calib.npy"), &x);
@@ -182,7 +191,9 @@ fn calibrated_finds_the_exact_sparse_solution() {
                 (0..rows)
                     .map(|i| {
                         let want: f64 = bias[i] as f64
-                            + (0..cols).map(|j| w[i * cols + j] as f64 * xf[j]).sum::<f64>();
+                            + (0..cols)
+                                .map(|j| w[i * cols + j] as f64 * xf[j])
+                                .sum::<f64>();
                         (bramble::golden::dequantize(out[i], frac) - want).abs()
                     })
                     .fold(0.0, f64::max)
@@ -205,7 +216,10 @@ fn calibrated_finds_the_exact_sparse_solution() {
     // weights by about lambda / (lambda + n var(x)), 0.5% here, on outputs of about 1.
     assert!(err < 0.01, "calibrated: output error {err}");
     let (_, err_mag) = run("magnitude");
-    assert!(err_mag > 0.1, "magnitude should lose the live weights: error {err_mag}");
+    assert!(
+        err_mag > 0.1,
+        "magnitude should lose the live weights: error {err_mag}"
+    );
 }
 
 /// Cost of `calibrated` on a 9216x4096 layer (Alex-6, EIE's shape) with 256 calibration inputs,
@@ -266,7 +280,10 @@ fn alex6_calibrated_cost() {
     assert!(o.status.success(), "{stderr}");
     let rss_kb: u64 = stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.parse().ok())
         .expect("peak RSS in /usr/bin/time -v output");
     let field = |name: &str| -> f64 {
@@ -276,7 +293,10 @@ fn alex6_calibrated_cost() {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(f64::NAN)
     };
-    let (user, sys) = (field("User time (seconds):"), field("System time (seconds):"));
+    let (user, sys) = (
+        field("User time (seconds):"),
+        field("System time (seconds):"),
+    );
     println!(
         "alex6 9216x4096, 256 calibration inputs, calibrated: {secs:.1} s wall, {user:.1} s user + \
          {sys:.1} s system CPU, peak RSS {:.2} GB (load average {})",
@@ -285,5 +305,58 @@ fn alex6_calibrated_cost() {
     );
     println!("{}\n{stderr}", String::from_utf8_lossy(&o.stdout));
     assert!(secs <= 120.0, "took {secs:.1} s; the limit is 120 s");
-    assert!(rss_kb <= 4_000_000, "peak RSS {rss_kb} kB; the limit is 4 GB");
+    assert!(
+        rss_kb <= 4_000_000,
+        "peak RSS {rss_kb} kB; the limit is 4 GB"
+    );
+}
+
+/// `calibrated` is deterministic: the same model bytes on 1 and 2 threads and on a second run.
+#[test]
+fn calibrated_is_deterministic_across_thread_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let dense = workspace_root().join("examples/digits/dense");
+    for f in ["dense.yaml", "dense.npz", "calib256.npy"] {
+        std::fs::copy(dense.join(f), d.join(f)).unwrap();
+    }
+    let mut models = Vec::new();
+    for threads in ["1", "2", "2"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_bramble"))
+            .args(["compress", "dense.yaml", "-o", "m.model", "--force"])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        models.push(std::fs::read(d.join("m.model")).unwrap());
+    }
+    assert!(models[0] == models[1] && models[1] == models[2]);
+}
+
+/// Methods mix per layer: a `magnitude` layer before a `calibrated` one is the same as in an
+/// all-`magnitude` network, and the `calibrated` layer after it differs from magnitude's.
+#[test]
+fn methods_mix_per_layer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for f in ["digits.npz", "calib.npy"] {
+        std::fs::copy(digits_dir().join(f), d.join(f)).unwrap();
+    }
+    let load = |yaml: &str| {
+        std::fs::write(d.join("net.yaml"), yaml).unwrap();
+        compress(&Network::load(&d.join("net.yaml")).unwrap())
+            .unwrap()
+            .0
+    };
+    let all = load(&digits_yaml("prune: 0.8", ""));
+    let mixed = load(
+        &digits_yaml("prune: 0.8", "").replace(
+            "{name: fc2, weight: fc2.weight, bias: fc2.bias, activation: relu}",
+            "{name: fc2, weight: fc2.weight, bias: fc2.bias, activation: relu, compression: calibrated}",
+        ),
+    );
+    assert_eq!(mixed.layers[0], all.layers[0]);
+    assert_ne!(mixed.layers[1].weights, all.layers[1].weights);
+    assert_eq!(mixed.layers[1].weights.nnz(), all.layers[1].weights.nnz());
 }
