@@ -108,7 +108,7 @@ pub fn layer_progress(what: &str) -> impl FnMut(usize, usize) + '_ {
             b
         });
         b.set_position(l as u64);
-        if l + 1 == n {
+        if l == n {
             b.finish_and_clear();
         }
     }

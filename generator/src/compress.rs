@@ -177,7 +177,8 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
     compress_with(net, &mut |_, _| {})
 }
 
-/// [`compress`], calling `progress(l, layers)` before layer `l` is compressed.
+/// [`compress`], calling `progress(l, layers)` before layer `l` is compressed and
+/// `progress(layers, layers)` at the end.
 pub fn compress_with(
     net: &Network,
     progress: &mut dyn FnMut(usize, usize),
@@ -355,6 +356,7 @@ pub fn compress_with(
                 .collect();
         }
     }
+    progress(net.layers.len(), net.layers.len());
     debug_assert_eq!(model.check(), Ok(()));
     Ok((model, notes))
 }
