@@ -364,23 +364,37 @@ pub fn compress_with(
 /// The float layer on every row of `acts`: row-major (rows of `acts`) x (layer outputs), before
 /// the activation unless `activate`.
 fn float_layer(layer: &FloatLayer, acts: &[Vec<f64>], activate: bool) -> Vec<f64> {
-    let (r, d) = (layer.rows, layer.cols);
+    use faer::{linalg::matmul::matmul, Accum, Mat, MatRef, Par};
     use rayon::prelude::*;
+    /// Calibration rows per matrix product: fixed, so the sums do not depend on the threads.
+    const ROWS: usize = 16;
+    let (r, d) = (layer.rows, layer.cols);
+    let w = MatRef::from_row_major_slice(&layer.weights, r, d);
     let mut out = vec![0.0; acts.len() * r];
-    out.par_chunks_mut(r.max(1)).zip(acts).for_each(|(o, a)| {
-        for (i, oi) in o.iter_mut().enumerate() {
-            let w = &layer.weights[i * d..(i + 1) * d];
-            let mut v = layer.bias[i];
-            for (wj, aj) in w.iter().zip(a) {
-                v += wj * aj;
+    out.par_chunks_mut(r * ROWS)
+        .zip(acts.par_chunks(ROWS))
+        .for_each(|(o, a)| {
+            let x = Mat::<f64>::from_fn(a.len(), d, |s, j| a[s][j]);
+            let mut y = Mat::<f64>::from_fn(a.len(), r, |_, i| layer.bias[i]);
+            matmul(
+                y.as_mut(),
+                Accum::Add,
+                x.as_ref(),
+                w.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            for (s, row) in o.chunks_mut(r).enumerate() {
+                for (i, v) in row.iter_mut().enumerate() {
+                    let z = y[(s, i)];
+                    *v = if activate && layer.activation == Activation::Relu {
+                        z.max(0.0)
+                    } else {
+                        z
+                    };
+                }
             }
-            *oi = if activate && layer.activation == Activation::Relu {
-                v.max(0.0)
-            } else {
-                v
-            };
-        }
-    });
+        });
     out
 }
 
@@ -469,18 +483,29 @@ impl Boundary {
     fn advance(&mut self, layer: &FloatLayer, shared: &Shared, c: u32, ints: &[i64], bias: &[f64]) {
         use rayon::prelude::*;
         let scale = (2f64).powi(-(c as i32));
-        // Rows in parallel, each computed exactly as before; max is order-independent.
+        // Each row's non-zero weights in column order, as `ints[code] * scale`: the same
+        // products and the same order of additions as a dense loop that skips zero codes.
+        let d = layer.cols;
+        let nz: Vec<Vec<(u32, f64)>> = (0..layer.rows)
+            .into_par_iter()
+            .map(|i| {
+                shared.codes[i * d..(i + 1) * d]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &code)| code != 0)
+                    .map(|(j, &code)| (j as u32, ints[code as usize] as f64 * scale))
+                    .collect()
+            })
+            .collect();
+        // Rows in parallel; max is order-independent.
         self.max = self
             .acts
             .par_iter_mut()
             .map(|a| {
                 let mut y = bias.to_vec();
-                for (i, yi) in y.iter_mut().enumerate() {
-                    for (j, aj) in a.iter().enumerate() {
-                        let code = shared.codes[i * layer.cols + j];
-                        if code != 0 {
-                            *yi += ints[code as usize] as f64 * scale * aj;
-                        }
+                for (yi, row) in y.iter_mut().zip(&nz) {
+                    for &(j, wv) in row {
+                        *yi += wv * a[j as usize];
                     }
                 }
                 if layer.activation == Activation::Relu {
