@@ -1097,6 +1097,54 @@ mod tests {
         r.expect_err("expected an error").to_string()
     }
 
+    fn labels(name: &str, bytes: &[u8]) -> Result<Vec<i64>> {
+        let t = Tmp::new(name, bytes);
+        read_labels(&t.0)
+    }
+
+    #[test]
+    fn labels_of_every_integer_type_and_byte_order() {
+        let i64s: Vec<u8> = [3i64, -1, 9].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            labels("l8.npy", &npy("<i8", false, "(3,)", &i64s)).unwrap(),
+            [3, -1, 9]
+        );
+        let i32be: Vec<u8> = [7i32, -2].iter().flat_map(|v| v.to_be_bytes()).collect();
+        assert_eq!(
+            labels("b4.npy", &npy(">i4", false, "(2, 1)", &i32be)).unwrap(),
+            [7, -2]
+        );
+        assert_eq!(
+            labels("u1.npy", &npy("|u1", false, "(2,)", &[0, 255])).unwrap(),
+            [0, 255]
+        );
+        let u16s: Vec<u8> = [65535u16].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            labels("u2.npy", &npy("<u2", false, "(1,)", &u16s)).unwrap(),
+            [65535]
+        );
+        let big = u64::MAX.to_le_bytes();
+        assert!(err(labels("u8.npy", &npy("<u8", false, "(1,)", &big))).contains("too large"));
+    }
+
+    #[test]
+    fn bad_labels_say_why() {
+        let e = err(labels("f.npy", &npy("<f4", false, "(1,)", &le32(&[1.0]))));
+        assert!(
+            e.contains("f.npy") && e.contains("`<f4`") && e.contains("integers"),
+            "{e}"
+        );
+        let e = err(labels("2d.npy", &npy("<i8", false, "(2, 2)", &[0; 32])));
+        assert!(e.contains("(N,) or (N, 1)") && e.contains("(2, 2)"), "{e}");
+        let e = err(labels("empty.npy", &npy("<i8", false, "(0,)", &[])));
+        assert!(e.contains("0 labels"), "{e}");
+        let e = err(labels("short.npy", &npy("<i8", false, "(3,)", &[0; 16])));
+        assert!(
+            e.contains("needs 24 bytes") && e.contains("holds 16"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn c_order_float32() {
         let a = read(
