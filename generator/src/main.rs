@@ -6,8 +6,6 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-mod cli_accuracy;
-
 #[derive(Parser)]
 #[command(
     name = "bramble",
@@ -147,6 +145,9 @@ enum Cmd {
     /// parallel); `--shard I/N` and `sweep merge` split it across machines.
     Sweep(cli_accuracy::SweepArgs),
 }
+
+/// `compare`, `sweep`, `infer --labels` and the progress of `compress`.
+mod cli_accuracy;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
