@@ -227,6 +227,82 @@ pub fn read_inputs(path: &Path) -> Result<Vec<Vec<f64>>> {
     }
 }
 
+/// Read class labels from a `.npy`: integers (`int8` to `int64`, `uint8` to `uint64`, either
+/// byte order), shape `(N,)` or `(N, 1)`, as numpy saves `np.array(labels)`. At least one label;
+/// every label is returned as `i64` (a `uint64` above `i64::MAX` is refused).
+pub fn read_labels(path: &Path) -> Result<Vec<i64>> {
+    let bad = |m: String| array_err(path, None, m);
+    let file = File::open(path).map_err(io_err("open", path))?;
+    let len = file
+        .metadata()
+        .map_err(io_err("read the size of", path))?
+        .len();
+    let mut r = BufReader::new(file);
+    let h = read_npy_header(&mut r).map_err(bad)?;
+    let d = h.descr.as_bytes();
+    let (big, signed, width) = match (d.first(), d.get(1), &h.descr.get(2..)) {
+        (Some(b'<' | b'>' | b'|' | b'='), Some(b'i' | b'u'), Some(w @ ("1" | "2" | "4" | "8"))) => {
+            (
+                d[0] == b'>' || (d[0] == b'=' && cfg!(target_endian = "big")),
+                d[1] == b'i',
+                w.parse::<usize>().expect("one digit"),
+            )
+        }
+        _ => {
+            return Err(bad(format!(
+                "dtype `{}` is not supported for labels; expected integers (`<i8` as numpy saves \
+                 int64, `<i4`, `|u1`, ...)",
+                h.descr
+            )))
+        }
+    };
+    let shown = show_shape(&h.shape);
+    let count = match h.shape[..] {
+        [n] | [n, 1] => {
+            usize::try_from(n).map_err(|_| bad(format!("shape {shown} is too large")))?
+        }
+        _ => {
+            return Err(bad(format!(
+                "labels must have shape (N,) or (N, 1); got {shown}"
+            )))
+        }
+    };
+    if count == 0 {
+        return Err(bad("the file holds 0 labels".into()));
+    }
+    let bytes = count
+        .checked_mul(width)
+        .ok_or_else(|| bad(format!("shape {shown} is too large")))?;
+    if len.checked_sub(h.prefix) != Some(bytes as u64) {
+        return Err(bad(format!(
+            "shape {shown} of {width}-byte integers needs {bytes} bytes of data but the file holds {}",
+            len.saturating_sub(h.prefix)
+        )));
+    }
+    let mut raw = vec![0u8; bytes];
+    r.read_exact(&mut raw).map_err(|e| bad(read_failure(&e)))?;
+    raw.chunks_exact(width)
+        .enumerate()
+        .map(|(i, c)| {
+            let mut b = [0u8; 8];
+            if big {
+                b[8 - width..].copy_from_slice(c);
+                b.reverse();
+            } else {
+                b[..width].copy_from_slice(c);
+            }
+            // Sign-extend from `width` bytes.
+            let u = u64::from_le_bytes(b);
+            let shift = 64 - 8 * width as u32;
+            if signed {
+                Ok(((u << shift) as i64) >> shift)
+            } else {
+                i64::try_from(u).map_err(|_| bad(format!("label {i} = {u} is too large")))
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Element types
 
@@ -1019,6 +1095,54 @@ mod tests {
 
     fn err(r: Result<impl std::fmt::Debug>) -> String {
         r.expect_err("expected an error").to_string()
+    }
+
+    fn labels(name: &str, bytes: &[u8]) -> Result<Vec<i64>> {
+        let t = Tmp::new(name, bytes);
+        read_labels(&t.0)
+    }
+
+    #[test]
+    fn labels_of_every_integer_type_and_byte_order() {
+        let i64s: Vec<u8> = [3i64, -1, 9].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            labels("l8.npy", &npy("<i8", false, "(3,)", &i64s)).unwrap(),
+            [3, -1, 9]
+        );
+        let i32be: Vec<u8> = [7i32, -2].iter().flat_map(|v| v.to_be_bytes()).collect();
+        assert_eq!(
+            labels("b4.npy", &npy(">i4", false, "(2, 1)", &i32be)).unwrap(),
+            [7, -2]
+        );
+        assert_eq!(
+            labels("u1.npy", &npy("|u1", false, "(2,)", &[0, 255])).unwrap(),
+            [0, 255]
+        );
+        let u16s: Vec<u8> = [65535u16].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            labels("u2.npy", &npy("<u2", false, "(1,)", &u16s)).unwrap(),
+            [65535]
+        );
+        let big = u64::MAX.to_le_bytes();
+        assert!(err(labels("u8.npy", &npy("<u8", false, "(1,)", &big))).contains("too large"));
+    }
+
+    #[test]
+    fn bad_labels_say_why() {
+        let e = err(labels("f.npy", &npy("<f4", false, "(1,)", &le32(&[1.0]))));
+        assert!(
+            e.contains("f.npy") && e.contains("`<f4`") && e.contains("integers"),
+            "{e}"
+        );
+        let e = err(labels("2d.npy", &npy("<i8", false, "(2, 2)", &[0; 32])));
+        assert!(e.contains("(N,) or (N, 1)") && e.contains("(2, 2)"), "{e}");
+        let e = err(labels("empty.npy", &npy("<i8", false, "(0,)", &[])));
+        assert!(e.contains("0 labels"), "{e}");
+        let e = err(labels("short.npy", &npy("<i8", false, "(3,)", &[0; 16])));
+        assert!(
+            e.contains("needs 24 bytes") && e.contains("holds 16"),
+            "{e}"
+        );
     }
 
     #[test]

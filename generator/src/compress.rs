@@ -2,13 +2,15 @@
 //! and the choice of every fixed-point format (docs/numerics.md). Input: a validated
 //! [`Network`]; output: a [`Model`] in integers.
 
-use crate::desc::{Activation, FloatLayer, Network};
+use crate::desc::{Activation, Compression, FloatLayer, Network};
 use crate::error::{Error, Result};
 use crate::golden::quantize;
 use crate::model::{Csc, Format, Input, Layer, Model, WeightError, MODEL_FORMAT, MODEL_VERSION};
 
 /// Iteration cap of k-means (it usually converges in a few dozen).
 pub const KMEANS_MAX_ITERS: usize = 300;
+/// Fewer calibration rows than this get a note from `calibrated`.
+pub const MIN_CALIBRATION_ROWS: usize = 16;
 /// Widest accumulator accepted.
 pub const MAX_ACC_BITS: u32 = 62;
 
@@ -167,7 +169,20 @@ fn share(layer: &FloatLayer, notes: &mut Vec<Note>) -> Shared {
 }
 
 /// Compress a validated network. Returns the model and notes on the formats chosen.
+///
+/// Layers are compressed in order. A `calibrated` layer (docs/compression.md) is fitted to the
+/// inputs the already-compressed earlier layers really produce, so each layer's formats are
+/// settled before the next one is compressed.
 pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
+    compress_with(net, &mut |_, _| {})
+}
+
+/// [`compress`], calling `progress(l, layers)` before layer `l` is compressed and
+/// `progress(layers, layers)` at the end.
+pub fn compress_with(
+    net: &Network,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Model, Vec<Note>)> {
     let path = &net.path;
     let lerr = |layer: &FloatLayer, field: &str, message: String| Error::Layer {
         path: path.clone(),
@@ -176,56 +191,17 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
         message,
     };
     let mut notes = Vec::new();
+    let calibrated_from = net
+        .layers
+        .iter()
+        .position(|l| l.compression == Compression::Calibrated);
 
-    // Weight sharing and codebook formats, per layer.
-    let mut shared = Vec::with_capacity(net.layers.len());
-    let mut cb_fmt = Vec::with_capacity(net.layers.len());
-    for layer in &net.layers {
-        let s = share(layer, &mut notes);
-        let cbits = layer.codebook_bits;
-        let max_abs = s.centroids.iter().fold(0.0f64, |m, c| m.max(c.abs()));
-        let c = if max_abs == 0.0 {
-            cbits - 1
-        } else {
-            frac_for(max_abs, cbits, 2 * cbits + 8).ok_or_else(|| {
-                lerr(layer, "codebook_bits", format!(
-                    "largest shared weight {max_abs} does not fit {cbits} signed bits even with 0 fractional bits"))
-            })?
-        };
-        let fmt = Format {
-            bits: cbits,
-            frac_bits: c,
-        };
-        let ints: Vec<i64> = s
-            .centroids
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                let q = quantize(x, fmt);
-                if i > 0 && q == 0 && x != 0.0 {
-                    if x > 0.0 {
-                        1
-                    } else {
-                        -1
-                    }
-                } else {
-                    q
-                }
-            })
-            .collect();
-        shared.push(s);
-        cb_fmt.push((c, ints));
-    }
-
-    // Activation formats per boundary.
+    // Activation formats per boundary: the input's first.
     let a0 = net.layers[0].act_bits;
-    let calib_max = net
-        .calibration
-        .as_ref()
-        .map(|rows| calibrate(net, &shared, &cb_fmt, rows));
-    let f0 = match (net.input_frac_bits, &calib_max) {
+    let mut calib = net.calibration.as_ref().map(|rows| Boundary::new(rows));
+    let f0 = match (net.input_frac_bits, &calib) {
         (Some(f), _) => f,
-        (None, Some(m)) => choose_frac(m[0], a0, "input", &mut notes),
+        (None, Some(b)) => choose_frac(b.max, a0, "input", &mut notes),
         (None, None) => unreachable!("validated: input.frac_bits or calibration"),
     };
     let input = Input {
@@ -242,15 +218,70 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
         input,
         layers: Vec::with_capacity(net.layers.len()),
     };
-    for (l, (layer, s)) in net.layers.iter().zip(shared).enumerate() {
-        let in_fmt = model.in_format(l);
-        let (c, ints) = cb_fmt[l].clone();
-        let p = in_fmt.frac_bits + c;
-        let wanted = match (layer.frac_bits, &calib_max) {
-            (Some(f), _) => f,
-            (None, Some(m)) => {
-                choose_frac(m[l + 1], layer.act_bits, layer.name.as_str(), &mut notes)
+    // For calibrated layers: the float network's activations (targets) and the fixed-point
+    // network's (inputs) on the calibration rows, advanced layer by layer.
+    let rows = net.calibration.as_deref().unwrap_or(&[]);
+    let mut float_acts: Vec<Vec<f64>> = match calibrated_from {
+        Some(_) => rows.to_vec(),
+        None => Vec::new(),
+    };
+    let mut fixed_acts: Vec<Vec<i64>> = match calibrated_from {
+        Some(_) => rows
+            .iter()
+            .map(|x| crate::golden::quantize_input(&model, x))
+            .collect(),
+        None => Vec::new(),
+    };
+
+    for (l, layer) in net.layers.iter().enumerate() {
+        progress(l, net.layers.len());
+        let (s, float_bias) = match layer.compression {
+            Compression::Magnitude => (share(layer, &mut notes), layer.bias.clone()),
+            Compression::Calibrated => {
+                let in_frac = model.in_format(l).frac_bits;
+                let n = rows.len();
+                if n < MIN_CALIBRATION_ROWS {
+                    notes.push(Note(format!(
+                        "layer `{}`: calibrated with only {n} calibration rows; the refit fits \
+                         weights to the variation between rows, so use a few hundred",
+                        layer.name
+                    )));
+                }
+                let x: Vec<f64> = fixed_acts
+                    .iter()
+                    .flat_map(|a| a.iter().map(|&q| crate::golden::dequantize(q, in_frac)))
+                    .collect();
+                let y = float_layer(layer, &float_acts, false);
+                let c = crate::calibrated::compress_layer(layer, &x, &y, n)
+                    .map_err(|e| lerr(layer, "compression", format!("calibrated: {}", e.0)))?;
+                if c.zeroed > 0 {
+                    notes.push(Note(format!(
+                        "layer `{}`: {} weights fell on a centroid that is exactly 0 and were pruned",
+                        layer.name, c.zeroed
+                    )));
+                }
+                let mut centroids = vec![0.0];
+                centroids.extend(c.centroids);
+                let float_nnz = layer.weights.iter().filter(|v| **v != 0.0).count();
+                (
+                    Shared {
+                        codes: c.codes,
+                        centroids,
+                        float_nnz,
+                    },
+                    c.bias,
+                )
             }
+        };
+        let (c, ints) = codebook_format(layer, &s, &lerr)?;
+        let in_fmt = model.in_format(l);
+        let p = in_fmt.frac_bits + c;
+        if let Some(b) = &mut calib {
+            b.advance(layer, &s, c, &ints, &float_bias);
+        }
+        let wanted = match (layer.frac_bits, &calib) {
+            (Some(f), _) => f,
+            (None, Some(b)) => choose_frac(b.max, layer.act_bits, layer.name.as_str(), &mut notes),
             (None, None) => f0,
         };
         let f_out = wanted.min(p);
@@ -264,7 +295,7 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
             frac_bits: p,
         };
         let mut bias = Vec::with_capacity(layer.rows);
-        for (i, &b) in layer.bias.iter().enumerate() {
+        for (i, &b) in float_bias.iter().enumerate() {
             let q = b * (2f64).powi(p as i32);
             if q.abs() >= (1u64 << 60) as f64 {
                 return Err(lerr(layer, "bias", format!(
@@ -311,9 +342,100 @@ pub fn compress(net: &Network) -> Result<(Model, Vec<Note>)> {
                 "the accumulator would need {acc} bits (limit {MAX_ACC_BITS}); use fewer act_bits, codebook_bits or frac_bits")));
         }
         model.layers[l].acc_bits = acc;
+        if net.layers[l + 1..]
+            .iter()
+            .any(|x| x.compression == Compression::Calibrated)
+        {
+            float_acts = float_layer(layer, &float_acts, true)
+                .chunks(layer.rows)
+                .map(<[f64]>::to_vec)
+                .collect();
+            fixed_acts = fixed_acts
+                .iter()
+                .map(|a| crate::golden::run_layer(&model, l, a))
+                .collect();
+        }
     }
+    progress(net.layers.len(), net.layers.len());
     debug_assert_eq!(model.check(), Ok(()));
     Ok((model, notes))
+}
+
+/// The float layer on every row of `acts`: row-major (rows of `acts`) x (layer outputs), before
+/// the activation unless `activate`.
+fn float_layer(layer: &FloatLayer, acts: &[Vec<f64>], activate: bool) -> Vec<f64> {
+    use faer::{linalg::matmul::matmul, Accum, Mat, MatRef, Par};
+    use rayon::prelude::*;
+    /// Calibration rows per matrix product: fixed, so the sums do not depend on the threads.
+    const ROWS: usize = 16;
+    let (r, d) = (layer.rows, layer.cols);
+    let w = MatRef::from_row_major_slice(&layer.weights, r, d);
+    let mut out = vec![0.0; acts.len() * r];
+    out.par_chunks_mut(r * ROWS)
+        .zip(acts.par_chunks(ROWS))
+        .for_each(|(o, a)| {
+            let x = Mat::<f64>::from_fn(a.len(), d, |s, j| a[s][j]);
+            let mut y = Mat::<f64>::from_fn(a.len(), r, |_, i| layer.bias[i]);
+            matmul(
+                y.as_mut(),
+                Accum::Add,
+                x.as_ref(),
+                w.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            for (s, row) in o.chunks_mut(r).enumerate() {
+                for (i, v) in row.iter_mut().enumerate() {
+                    let z = y[(s, i)];
+                    *v = if activate && layer.activation == Activation::Relu {
+                        z.max(0.0)
+                    } else {
+                        z
+                    };
+                }
+            }
+        });
+    out
+}
+
+/// The codebook's fractional bits and integer entries for a shared layer.
+fn codebook_format(
+    layer: &FloatLayer,
+    s: &Shared,
+    lerr: &dyn Fn(&FloatLayer, &str, String) -> Error,
+) -> Result<(u32, Vec<i64>)> {
+    let cbits = layer.codebook_bits;
+    let max_abs = s.centroids.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    let c = if max_abs == 0.0 {
+        cbits - 1
+    } else {
+        frac_for(max_abs, cbits, 2 * cbits + 8).ok_or_else(|| {
+            lerr(layer, "codebook_bits", format!(
+                "largest shared weight {max_abs} does not fit {cbits} signed bits even with 0 fractional bits"))
+        })?
+    };
+    let fmt = Format {
+        bits: cbits,
+        frac_bits: c,
+    };
+    let ints: Vec<i64> = s
+        .centroids
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let q = quantize(x, fmt);
+            if i > 0 && q == 0 && x != 0.0 {
+                if x > 0.0 {
+                    1
+                } else {
+                    -1
+                }
+            } else {
+                q
+            }
+        })
+        .collect();
+    Ok((c, ints))
 }
 
 fn choose_frac(max_abs: f64, bits: u32, what: &str, notes: &mut Vec<Note>) -> u32 {
@@ -340,38 +462,61 @@ fn choose_frac(max_abs: f64, bits: u32, what: &str, notes: &mut Vec<Note>) -> u3
     }
 }
 
-/// Max |activation| at every boundary (input first) over the calibration rows, running the
-/// float network with the shared, quantised weights.
-fn calibrate(
-    net: &Network,
-    shared: &[Shared],
-    cb: &[(u32, Vec<i64>)],
-    rows: &[Vec<f64>],
-) -> Vec<f64> {
-    let mut maxes = vec![0.0f64; net.layers.len() + 1];
-    for x in rows {
-        let mut a = x.clone();
-        maxes[0] = a.iter().fold(maxes[0], |m, v| m.max(v.abs()));
-        for (l, layer) in net.layers.iter().enumerate() {
-            let (c, ints) = &cb[l];
-            let scale = (2f64).powi(-(*c as i32));
-            let mut y = layer.bias.clone();
-            for (i, yi) in y.iter_mut().enumerate() {
-                for (j, aj) in a.iter().enumerate() {
-                    let code = shared[l].codes[i * layer.cols + j];
-                    if code != 0 {
-                        *yi += ints[code as usize] as f64 * scale * aj;
-                    }
-                }
-            }
-            if layer.activation == Activation::Relu {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            maxes[l + 1] = y.iter().fold(maxes[l + 1], |m, v| m.max(v.abs()));
-            a = y;
+/// Max |activation| at one layer boundary over the calibration rows, running the float network
+/// with the shared, quantised weights (and the bias the layer will store) one layer at a time.
+struct Boundary {
+    acts: Vec<Vec<f64>>,
+    max: f64,
+}
+
+impl Boundary {
+    fn new(rows: &[Vec<f64>]) -> Boundary {
+        let max = rows
+            .iter()
+            .fold(0.0f64, |m, a| a.iter().fold(m, |m, v| m.max(v.abs())));
+        Boundary {
+            acts: rows.to_vec(),
+            max,
         }
     }
-    maxes
+
+    fn advance(&mut self, layer: &FloatLayer, shared: &Shared, c: u32, ints: &[i64], bias: &[f64]) {
+        use rayon::prelude::*;
+        let scale = (2f64).powi(-(c as i32));
+        // Each row's non-zero weights in column order, as `ints[code] * scale`: the same
+        // products and the same order of additions as a dense loop that skips zero codes.
+        let d = layer.cols;
+        let nz: Vec<Vec<(u32, f64)>> = (0..layer.rows)
+            .into_par_iter()
+            .map(|i| {
+                shared.codes[i * d..(i + 1) * d]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &code)| code != 0)
+                    .map(|(j, &code)| (j as u32, ints[code as usize] as f64 * scale))
+                    .collect()
+            })
+            .collect();
+        // Rows in parallel; max is order-independent.
+        self.max = self
+            .acts
+            .par_iter_mut()
+            .map(|a| {
+                let mut y = bias.to_vec();
+                for (yi, row) in y.iter_mut().zip(&nz) {
+                    for &(j, wv) in row {
+                        *yi += wv * a[j as usize];
+                    }
+                }
+                if layer.activation == Activation::Relu {
+                    y.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                let m = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                *a = y;
+                m
+            })
+            .reduce(|| 0.0, f64::max);
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ struct RawSettings {
     codebook_bits: Option<i64>,
     #[serde(default)]
     prune: Option<f64>,
+    #[serde(default)]
+    compression: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +72,8 @@ struct RawLayer {
     prune: Option<f64>,
     #[serde(default)]
     frac_bits: Option<i64>,
+    #[serde(default)]
+    compression: Option<String>,
 }
 
 /// Allowed ranges, shared by validation and the documentation.
@@ -97,6 +101,38 @@ pub enum Layout {
 
 pub use crate::model::Activation;
 
+/// How a layer's weights are pruned and shared (docs/compression.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Deep Compression without retraining: smallest magnitudes pruned, k-means codebook.
+    #[default]
+    Magnitude,
+    /// Post-training, against calibration inputs: OBS-saliency mask, least-squares refit,
+    /// error-compensated code assignment, bias correction.
+    Calibrated,
+}
+
+impl Compression {
+    /// The spelling in descriptions and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Magnitude => "magnitude",
+            Compression::Calibrated => "calibrated",
+        }
+    }
+
+    /// Parse the spelling of a description or command line.
+    pub fn parse(s: &str) -> std::result::Result<Compression, String> {
+        match s {
+            "magnitude" => Ok(Compression::Magnitude),
+            "calibrated" => Ok(Compression::Calibrated),
+            other => Err(format!(
+                "unknown compression `{other}`; expected `magnitude` or `calibrated`"
+            )),
+        }
+    }
+}
+
 /// A validated layer with its float weights in (out, in) order.
 #[derive(Debug, Clone)]
 pub struct FloatLayer {
@@ -112,6 +148,7 @@ pub struct FloatLayer {
     pub codebook_bits: u32,
     pub prune: f64,
     pub frac_bits: Option<u32>,
+    pub compression: Compression,
 }
 
 /// A validated network description with its weights loaded.
@@ -327,6 +364,21 @@ impl Network {
                 None => None,
                 Some(f) => Some(check_bits(path, ln, "frac_bits", f, FRAC_BITS)?),
             };
+            let compression = match rl.compression.as_deref().or(d.compression.as_deref()) {
+                None => Compression::Magnitude,
+                Some(c) => {
+                    Compression::parse(c).map_err(|m| layer_err(path, ln, "compression", m))?
+                }
+            };
+            if compression == Compression::Calibrated && raw.calibration.is_none() {
+                return Err(layer_err(
+                    path,
+                    ln,
+                    "compression",
+                    "`calibrated` needs calibration inputs: add `calibration: FILE.npy` (rows of \
+                     typical inputs, e.g. 256 training rows) to the description",
+                ));
+            }
 
             let w = get_tensor(&mut file, path, ln, "weight", &rl.weight)?;
             if w.shape.len() != 2 {
@@ -405,6 +457,7 @@ impl Network {
                 codebook_bits,
                 prune,
                 frac_bits,
+                compression,
             });
             prev_out = rows;
         }
@@ -453,6 +506,9 @@ fn check_settings(path: &Path, scope: &str, s: &RawSettings) -> Result<()> {
     }
     if let Some(v) = s.codebook_bits {
         check_bits(path, scope, "codebook_bits", v, CODEBOOK_BITS)?;
+    }
+    if let Some(c) = &s.compression {
+        Compression::parse(c).map_err(|m| layer_err(path, scope, "compression", m))?;
     }
     if let Some(p) = s.prune {
         if !(0.0..1.0).contains(&p) {

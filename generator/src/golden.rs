@@ -32,6 +32,11 @@ pub fn requantize(acc: i64, shift: u32, bits: u32, act: Activation) -> i64 {
 
 /// Run layer `l` on integer inputs in its input format.
 pub fn run_layer(model: &Model, l: usize, input: &[i64]) -> Vec<i64> {
+    run_layer_counted(model, l, input).0
+}
+
+/// [`run_layer`], and how many outputs saturated (were clamped to the `act_bits` range).
+pub fn run_layer_counted(model: &Model, l: usize, input: &[i64]) -> (Vec<i64>, usize) {
     let layer = &model.layers[l];
     let w = &layer.weights;
     assert_eq!(
@@ -49,9 +54,25 @@ pub fn run_layer(model: &Model, l: usize, input: &[i64]) -> Vec<i64> {
         }
     }
     let s = model.shift(l);
-    acc.into_iter()
-        .map(|v| requantize(v, s, layer.out.bits, layer.activation))
-        .collect()
+    let bits = layer.out.bits;
+    // Clamped values that change the output (ReLU hides the negative ones).
+    let (hi, lo) = ((1i128 << (bits - 1)) - 1, -(1i128 << (bits - 1)));
+    let saturated = acc
+        .iter()
+        .filter(|&&v| {
+            let r = if s == 0 {
+                v as i128
+            } else {
+                (v as i128 + (1i128 << (s - 1))) >> s
+            };
+            r > hi || (r < lo && layer.activation == Activation::None)
+        })
+        .count();
+    let out = acc
+        .into_iter()
+        .map(|v| requantize(v, s, bits, layer.activation))
+        .collect();
+    (out, saturated)
 }
 
 /// Run the whole network on one quantised input; returns the raw outputs.

@@ -4,11 +4,13 @@
 
 pub mod benchmarks;
 pub mod bram;
+pub mod calibrated;
 pub mod compress;
 pub mod csim;
 pub mod desc;
 pub mod encode;
 pub mod error;
+pub mod evaluate;
 pub use bramble_host::fsutil;
 pub mod generate;
 pub mod golden;
@@ -19,6 +21,7 @@ pub mod parts;
 pub mod plan;
 pub mod source;
 pub mod stats;
+pub mod sweep;
 pub mod synthetic;
 pub mod timing;
 pub mod verify;

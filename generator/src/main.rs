@@ -154,10 +154,22 @@ enum Cmd {
         net: PathBuf,
         #[arg(long)]
         input: PathBuf,
+        /// Class labels (.npy of integers, one per input row): print the accuracy of argmax.
+        #[arg(long)]
+        labels: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
+    /// Run the float network and the compressed fixed-point network side by side: per layer
+    /// SQNR, max error and saturations; argmax agreement and both accuracies.
+    Compare(cli_accuracy::CompareArgs),
+    /// Compress and measure a grid of prune targets, weight bits and methods (golden model, in
+    /// parallel); `--shard I/N` and `sweep merge` split it across machines.
+    Sweep(cli_accuracy::SweepArgs),
 }
+
+/// `compare`, `sweep`, `infer --labels` and the progress of `compress`.
+mod cli_accuracy;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -179,7 +191,14 @@ fn run(cli: Cli) -> Result<()> {
             part,
             json,
         } => inspect(&net, pes, part.as_deref(), json),
-        Cmd::Infer { net, input, json } => infer(&net, &input, json),
+        Cmd::Infer {
+            net,
+            input,
+            labels,
+            json,
+        } => infer(&net, &input, labels.as_deref(), json),
+        Cmd::Compare(a) => cli_accuracy::compare(a),
+        Cmd::Sweep(a) => cli_accuracy::sweep(a),
         #[cfg(feature = "sim")]
         Cmd::Sim {
             dir,
@@ -284,10 +303,7 @@ fn compress(net: &Path, output: &Path, force: bool) -> Result<()> {
     // Fail before the (possibly long) compression where we can; the files the description names
     // are known only once it is read, so they are checked again after.
     bramble::fsutil::check_output(output, &[net], force)?;
-    let (model, notes, inputs) = source::load_with_inputs(net)?;
-    for n in notes {
-        eprintln!("note: {}", n.0);
-    }
+    let (model, inputs) = cli_accuracy::load_with_progress(net)?;
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     bramble::fsutil::check_output(output, &inputs, force)?;
     model.save(output)?;
@@ -397,7 +413,7 @@ fn inspect(net: &Path, pes: usize, part: Option<&str>, json: bool) -> Result<()>
 /// Inputs from `path`, checked against the model's input width.
 /// Inputs from `path`, every row checked against the model's input width (a bad input file is
 /// exit 7, as for `run`: the host's error).
-fn read_inputs(path: &Path, model: &bramble::model::Model) -> Result<Vec<Vec<f64>>> {
+pub(crate) fn read_inputs(path: &Path, model: &bramble::model::Model) -> Result<Vec<Vec<f64>>> {
     let rows = bramble_abi::array::read_inputs(path)?;
     if let Some(r) = rows.iter().find(|r| r.len() != model.input.size) {
         return Err(bramble_host::Error::Input {
@@ -414,9 +430,19 @@ fn read_inputs(path: &Path, model: &bramble::model::Model) -> Result<Vec<Vec<f64
     Ok(rows)
 }
 
-fn infer(net: &Path, input: &Path, json: bool) -> Result<()> {
+fn infer(net: &Path, input: &Path, labels: Option<&Path>, json: bool) -> Result<()> {
     let model = load(net)?;
     let rows = read_inputs(input, &model)?;
+    let labels = match labels {
+        None => None,
+        Some(p) => Some(cli_accuracy::read_labels(
+            p,
+            rows.len(),
+            input,
+            model.name.as_str(),
+            model.output_size(),
+        )?),
+    };
     let frac = model.output().frac_bits;
     let raw: Vec<Vec<i64>> = rows
         .iter()
@@ -426,18 +452,30 @@ fn infer(net: &Path, input: &Path, json: bool) -> Result<()> {
         .iter()
         .map(|r| r.iter().map(|&q| golden::dequantize(q, frac)).collect())
         .collect();
+    let accuracy = labels.as_ref().map(|y| {
+        let preds: Vec<usize> = raw.iter().map(|r| bramble::evaluate::argmax(r)).collect();
+        bramble::evaluate::accuracy(&preds, y)
+    });
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer(
-            &mut out,
-            &serde_json::json!({"outputs": outputs, "raw": raw}),
-        )
-        .context("writing JSON")?;
+        let mut doc = serde_json::json!({"outputs": outputs, "raw": raw});
+        if let Some(a) = accuracy {
+            doc["accuracy"] = a.into();
+        }
+        serde_json::to_writer(&mut out, &doc).context("writing JSON")?;
         writeln!(out)?;
     } else {
         for (i, (o, r)) in outputs.iter().zip(&raw).enumerate() {
             writeln!(out, "{i}: outputs {:?}", o)?;
             writeln!(out, "{i}: raw     {:?}", r)?;
+        }
+        if let (Some(a), Some(y)) = (accuracy, &labels) {
+            writeln!(
+                out,
+                "accuracy: {a:.4} ({} of {} correct)",
+                (a * y.len() as f64).round() as usize,
+                y.len()
+            )?;
         }
     }
     Ok(())

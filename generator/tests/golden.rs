@@ -187,6 +187,7 @@ fn random_case(rng: &mut Rng, idx: usize) -> Case {
             } else {
                 None
             },
+            compression: Default::default(),
         });
         cols = rows;
     }
@@ -381,6 +382,7 @@ fn edge_networks() {
         codebook_bits: 8,
         prune: 0.0,
         frac_bits: Some(0),
+        compression: Default::default(),
     };
     let net = Network {
         path: "edge.yaml".into(),
@@ -453,6 +455,7 @@ fn symmetric_cluster_does_not_zero_weights() {
                 codebook_bits: 8,
                 prune: 0.0,
                 frac_bits: None,
+                compression: Default::default(),
             }],
         };
         let (m, notes) = bramble::compress::compress(&net).unwrap();
