@@ -22,12 +22,15 @@
 `include "bramble_defs.vh"
 
 module bramble_axil_slave #(
+  // AXI address bits: four windows of 2^(AddrBits-2) bytes (bramble-abi's window rule).
   parameter integer AddrBits  = 14,
+  // Values of the identification registers GEOMETRY and SIZES.
   parameter integer NumPes    = 1,
   parameter integer NumLayers = 1,
   parameter integer ActBits   = 16,
   parameter integer InSize    = 1,
   parameter integer OutSize   = 1,
+  // Network hash (HASH_LO, HASH_HI).
   parameter [31:0]  HashLo    = 32'h00000000,
   parameter [31:0]  HashHi    = 32'h00000000
 ) (

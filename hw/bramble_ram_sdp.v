@@ -25,11 +25,15 @@
 `include "bramble_defs.vh"
 
 module bramble_ram_sdp #(
+  // Bits per word, words, address bits (Depth <= 2^AddrBits).
   parameter integer Width    = 8,
   parameter integer Depth    = 16,
   parameter integer AddrBits = 4,
+  // 1 = block RAM, 0 = LUT RAM (or LUT logic for a ROM).
   parameter integer Block    = 1,
+  // 1 = the write port is tied off (a ROM): LUT logic when Block = 0.
   parameter integer Rom      = 0,
+  // Memory image loaded with `BRAMBLE_READMEMH ("" = none).
   parameter         InitFile = ""
 ) (
   input  wire                clk_i,

@@ -15,10 +15,13 @@
 `include "bramble_defs.vh"
 
 module bramble_rom_2r #(
+  // Bits per word, words, address bits (Depth <= 2^AddrBits).
   parameter integer Width    = 8,
   parameter integer Depth    = 16,
   parameter integer AddrBits = 4,
+  // 1 = block RAM, 0 = LUT RAM (or LUT logic for a ROM).
   parameter integer Block    = 1,
+  // Memory image loaded with `BRAMBLE_READMEMH ("" = all zeros).
   parameter         InitFile = ""
 ) (
   input  wire                clk_i,

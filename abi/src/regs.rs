@@ -257,9 +257,9 @@ pub mod entry {
 pub mod engine {
     /// Depth of a PE's activation FIFO (shift-register LUTs: at most 32).
     pub const ACT_FIFO_DEPTH: u32 = 32;
-    /// Activations that may still be on their way to a PE's FIFO when it reports full: the
-    /// scanner's pick, extract and index stages, the PE's input register, the FIFO's room
-    /// register and the engine's AND register, plus one of margin.
+    /// Activations that may still be on their way to a PE's FIFO when it reports full (the
+    /// scanner's pick and broadcast register, the PE's input register, the FIFO's room register
+    /// and the engine's AND register: 4 by count), with margin.
     pub const BC_IN_FLIGHT: u32 = 8;
     /// The write-back shifts in two steps: by `8 * (shift >> 3)`, then by `shift & 7`.
     pub const SHIFT_HI_BITS: u32 = super::layer_desc::SHIFT_BITS - 3;
