@@ -5,8 +5,8 @@
 //! Build (what host/src/sim/build.rs runs; see docs/host.md):
 //!   verilator --cc --exe --build -O2 --no-timing -Wno-fatal --prefix Vbramble \
 //!     --top-module <top> +define+BRAMBLE_MEM_DIR_PLUSARG -I<rtl> \
-//!     -CFLAGS "-fPIC -DVL_VALUE_STRING_MAX_WORDS=<n>" -LDFLAGS -shared -o libbramble_sim.so \
-//!     bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
+//!     -CFLAGS "-fPIC -DVL_VALUE_STRING_MAX_WORDS=<n>" -LDFLAGS -shared -MAKEFLAGS OPT_FAST=-O2 \
+//!     -o libbramble_sim.so bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
 //!
 //! Memory images: bramble_sim_new passes the bundle's rtl/ directory to the model as the plusarg
 //! +bramble_mem_dir=<dir> before the model exists; with BRAMBLE_MEM_DIR_PLUSARG defined, the
