@@ -273,6 +273,33 @@ fn backend_steps_and_counts_cycles() {
     assert_eq!(be.sim_cycles(), Some(be.cycles()));
 }
 
+/// Regression for the harness rework that evaluates the model twice per clock instead of about
+/// 2.7 times (issue 9): saving evaluations must not move a single handshake. On the stand-in a
+/// write takes 2 clocks (AW and W accepted together, then B) and a read 2 (AR, then R), back to
+/// back (the counts the harness gave before the rework).
+#[test]
+fn axi_accesses_take_the_same_clocks_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &standin_manifest("standin_top"));
+    let lib = {
+        let _g = BUILD.lock().unwrap_or_else(|p| p.into_inner());
+        sim::build(&bundle, &opts()).unwrap()
+    };
+    let mut be = SimBackend::new(&lib, &bundle, None).unwrap();
+    let mut clocks = Vec::new();
+    for i in 0..4u64 {
+        let c = be.cycles();
+        be.write32(0x1000 + 4 * i, 10 * i as u32).unwrap();
+        clocks.push(be.cycles() - c);
+    }
+    for _ in 0..2 {
+        let c = be.cycles();
+        assert_eq!(be.read32(0).unwrap(), 0x424D_5242);
+        clocks.push(be.cycles() - c);
+    }
+    assert_eq!(clocks, [2, 2, 2, 2, 2, 2]);
+}
+
 #[test]
 fn design_that_finishes_while_initialising_is_refused() {
     let dir = tempfile::tempdir().unwrap();

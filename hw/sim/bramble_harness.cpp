@@ -5,8 +5,8 @@
 //! Build (what host/src/sim/build.rs runs; see docs/host.md):
 //!   verilator --cc --exe --build -O2 --no-timing -Wno-fatal --prefix Vbramble \
 //!     --top-module <top> +define+BRAMBLE_MEM_DIR_PLUSARG -I<rtl> \
-//!     -CFLAGS "-fPIC -DVL_VALUE_STRING_MAX_WORDS=<n>" -LDFLAGS -shared -o libbramble_sim.so \
-//!     bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
+//!     -CFLAGS "-fPIC -DVL_VALUE_STRING_MAX_WORDS=<n>" -LDFLAGS -shared -MAKEFLAGS OPT_FAST=-O2 \
+//!     -o libbramble_sim.so bramble_harness.cpp <rtl/*.v>     [--trace-fst -CFLAGS -DBRAMBLE_TRACE]
 //!
 //! Memory images: bramble_sim_new passes the bundle's rtl/ directory to the model as the plusarg
 //! +bramble_mem_dir=<dir> before the model exists; with BRAMBLE_MEM_DIR_PLUSARG defined, the
@@ -65,19 +65,29 @@ struct Sim {
 #endif
     }
 
-    // One clock cycle: rising edge, then falling edge. Inputs set by the caller before tick() are
-    // sampled at the rising edge; outputs read after tick() are the post-edge values.
-    void tick() {
+    // The clock is split in two so that every cycle costs exactly two eval() calls: inputs a
+    // caller changes between rise() and fall() are settled by the falling-edge eval and sampled
+    // at the next rising edge, and outputs read after fall() already reflect them (no extra eval
+    // to settle combinational ready/valid). Only a caller that changes inputs after fall() must
+    // call settle() before reading outputs that depend on them.
+    void rise() {
         top->clk_i = 1;
         top->eval();
         ctx->timeInc(5);
         dump();
+    }
+    void fall() {
         top->clk_i = 0;
         top->eval();
         ctx->timeInc(5);
         dump();
         cycles++;
     }
+    void tick() {
+        rise();
+        fall();
+    }
+    void settle() { top->eval(); }
 
     void idle_bus() {
         top->s_axil_awvalid_i = 0;
@@ -162,7 +172,7 @@ void bramble_sim_reset(void* h, uint32_t cycles) {
     if (cycles == 0) cycles = 1;
     for (uint32_t i = 0; i < cycles; i++) s->tick();
     s->top->rst_ni = 1;
-    s->top->eval();
+    s->settle();
 }
 
 void bramble_sim_step(void* h, uint64_t n) {
@@ -191,7 +201,9 @@ int bramble_sim_finished(void* h) { return static_cast<Sim*>(h)->ctx->gotFinish(
 uint32_t bramble_sim_last_resp(void* h) { return static_cast<Sim*>(h)->last_resp; }
 
 // One AXI4-Lite write: AW and W presented together, each dropped after its own handshake, then
-// the B handshake. A handshake happens at a rising edge where valid and ready are both high.
+// the B handshake. A handshake happens at a rising edge where valid and ready are both high; it is
+// decided from the outputs settled before that edge, and the inputs it changes are applied before
+// the falling-edge eval, so a cycle costs two evals however many signals move.
 int bramble_sim_write32(void* h, uint32_t addr, uint32_t data, uint64_t max_cycles) {
     Sim* s = static_cast<Sim*>(h);
     Vbramble* t = s->top.get();
@@ -202,29 +214,31 @@ int bramble_sim_write32(void* h, uint32_t addr, uint32_t data, uint64_t max_cycl
     t->s_axil_wstrb_i = 0xf;
     t->s_axil_wvalid_i = 1;
     t->s_axil_bready_i = 1;
+    s->settle();  // ready/valid may depend combinationally on the inputs just set
     for (uint64_t n = 0; n < max_cycles; n++) {
-        t->eval();  // settle ready/valid that depend combinationally on our inputs
         bool aw = t->s_axil_awvalid_i && t->s_axil_awready_o;
         bool w = t->s_axil_wvalid_i && t->s_axil_wready_o;
         bool b = t->s_axil_bready_i && t->s_axil_bvalid_o;
         uint32_t resp = t->s_axil_bresp_o;
-        s->tick();
+        s->rise();
         if (aw) t->s_axil_awvalid_i = 0;
         if (w) t->s_axil_wvalid_i = 0;
         if (b) {
             t->s_axil_bready_i = 0;
             t->s_axil_wstrb_i = 0;
-            t->eval();
+        }
+        s->fall();
+        if (b) {
             s->last_resp = resp;
             return resp >= 2 ? 2 : 0;
         }
     }
     s->idle_bus();
-    t->eval();
+    s->settle();
     return 1;
 }
 
-// One AXI4-Lite read: AR handshake, then the R handshake.
+// One AXI4-Lite read: AR handshake, then the R handshake (same cycle structure as the write).
 int bramble_sim_read32(void* h, uint32_t addr, uint32_t* data, uint64_t max_cycles) {
     Sim* s = static_cast<Sim*>(h);
     Vbramble* t = s->top.get();
@@ -232,24 +246,24 @@ int bramble_sim_read32(void* h, uint32_t addr, uint32_t* data, uint64_t max_cycl
     t->s_axil_arprot_i = 0;
     t->s_axil_arvalid_i = 1;
     t->s_axil_rready_i = 1;
+    s->settle();
     for (uint64_t n = 0; n < max_cycles; n++) {
-        t->eval();
         bool ar = t->s_axil_arvalid_i && t->s_axil_arready_o;
         bool r = t->s_axil_rready_i && t->s_axil_rvalid_o;
         uint32_t value = t->s_axil_rdata_o;
         uint32_t resp = t->s_axil_rresp_o;
-        s->tick();
+        s->rise();
         if (ar) t->s_axil_arvalid_i = 0;
+        if (r) t->s_axil_rready_i = 0;
+        s->fall();
         if (r) {
-            t->s_axil_rready_i = 0;
-            t->eval();
             *data = value;
             s->last_resp = resp;
             return resp >= 2 ? 2 : 0;
         }
     }
     s->idle_bus();
-    t->eval();
+    s->settle();
     return 1;
 }
 
