@@ -177,6 +177,7 @@ module bramble_engine #(
   wire [SizeBits-1:0] in_size;
   wire [SizeBits-1:0] ptr_base;
   wire                scan_done;
+  wire                dst_b;
   reg                 all_done_q;
   reg                 all_room_q;
 
@@ -197,6 +198,7 @@ module bramble_engine #(
     .cycles_o      (cycles),
     .layer_o       (layer_o),
     .layer_start_o (layer_start_o),
+    .dst_b_o       (dst_b),
     .in_size_o     (in_size),
     .wb_last_o     (wb_last_o),
     .ptr_base_o    (ptr_base),
@@ -309,7 +311,7 @@ module bramble_engine #(
     .in_we_i   (win_in_we),
     .in_row_i  (win_row),
     .in_data_i (win_in_data),
-    .dst_b_i   (layer_o[0]),
+    .dst_b_i   (dst_b),
     .pe_we_i   (pe_we_i),
     .pe_addr_i (pe_addr_i),
     .pe_data_i (pe_data_i)

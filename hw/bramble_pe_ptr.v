@@ -66,11 +66,16 @@ module bramble_pe_ptr #(
 
   // ---------------------------------------------------------------------------------------------
   // Activation FIFO
+  // An activation arriving at an empty FIFO is issued at once when the column FIFO has room.
   wire               act_empty;
-  wire [IdxBits-1:0] head_idx;
-  wire [ActBits-1:0] head_val;
+  wire [IdxBits-1:0] fifo_idx;
+  wire [ActBits-1:0] fifo_val;
   wire               col_room;
-  wire               issue = !act_empty && col_room;
+  wire               issue_fifo = !act_empty && col_room;
+  wire               issue_in   = act_empty && act_valid_i && col_room;
+  wire               issue      = issue_fifo || issue_in;
+  wire [IdxBits-1:0] head_idx   = act_empty ? act_idx_i : fifo_idx;
+  wire [ActBits-1:0] head_val   = act_empty ? act_val_i : fifo_val;
 
   bramble_fifo #(
     .Width  (IdxBits + ActBits),
@@ -79,10 +84,10 @@ module bramble_pe_ptr #(
   ) u_act_fifo (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .wr_en_i   (act_valid_i),
+    .wr_en_i   (act_valid_i && !issue_in),
     .wr_data_i ({act_idx_i, act_val_i}),
-    .rd_en_i   (issue),
-    .rd_data_o ({head_idx, head_val}),
+    .rd_en_i   (issue_fifo),
+    .rd_data_o ({fifo_idx, fifo_val}),
     .empty_o   (act_empty),
     .room_o    (room_o)
   );

@@ -3,7 +3,8 @@
 // Takes column descriptors from the pointer stage and reads the column's stored entries two per
 // clock (pair m = entries 2m and 2m+1, through the two read ports of bramble_rom_2r), lanes
 // outside the column masked. The next column is taken in the clock that reads the last pair of
-// the current one. Two pipeline stages turn the pairs into work items:
+// the current one; when the reader is idle, a new column's first pair is read in the clock it
+// is taken. Two pipeline stages turn the pairs into work items:
 //
 //   S1 (entry data): row offsets of the two entries from the row before the pair, and the
 //                    pair's total row advance; padding entries (codebook index 0) only advance;
@@ -50,8 +51,8 @@ module bramble_pe_stream #(
   input  wire [ActBits-1:0]     col_val_i,
   output wire                   col_pop_o,
 
-  // item FIFO heads, lane 0 and lane 1 (first-word-fall-through): {row, codebook index,
-  // activation}
+  // items, lane 0 and lane 1 (the FIFO heads, or the new item when its FIFO is empty):
+  // {row, codebook index, activation}
   output wire                   item0_valid_o,
   output wire [RowBits+IdxBits+ActBits-1:0] item0_o,
   input  wire                   item0_pop_i,
@@ -87,13 +88,24 @@ module bramble_pe_stream #(
   reg [ActBits-1:0]  val_q;
 
   wire items_room;
-  wire go   = act_q && items_room;
-  wire take = col_valid_i && (!act_q || (go && last_q));
+  // A read this clock: the current column's next pair, or (when idle) the new column's first.
+  wire rd_cur = act_q && items_room;
+  wire rd_new = !act_q && col_valid_i && items_room;
+  wire go     = rd_cur || rd_new;
+  wire take   = col_valid_i && (rd_new || (rd_cur && last_q));
+  // The pair read and its column context.
+  wire               new_single = (col_more_i == {PairBits{1'b0}});
+  wire [PairBits-1:0] rd_pair   = act_q ? pair_q : col_pair_i;
+  wire               rd_first   = act_q ? first_q : 1'b1;
+  wire               rd_lo_out  = act_q ? lo_out_q : col_lo_out_i;
+  wire               rd_last    = act_q ? last_q : new_single;
+  wire               rd_hi_out  = act_q ? hi_out_q : col_hi_out_i;
+  wire [ActBits-1:0] rd_val     = act_q ? val_q : col_val_i;
 
   wire [EntryBits-1:0] ent0;
   wire [EntryBits-1:0] ent1;
-  wire [PtrBits-1:0]   addr0 = {pair_q, 1'b0};
-  wire [PtrBits-1:0]   addr1 = {pair_q, 1'b1};
+  wire [PtrBits-1:0]   addr0 = {rd_pair, 1'b0};
+  wire [PtrBits-1:0]   addr1 = {rd_pair, 1'b1};
 
   bramble_rom_2r #(
     .Width    (EntryBits),
@@ -181,16 +193,27 @@ module bramble_pe_stream #(
       pos_q      <= {PosBits{1'b0}};
     end else begin
       // pair reader
-      if (take) begin
+      if (rd_new) begin
+        // First pair read now; the rest of the column (if any) from the next clock.
+        act_q    <= !new_single;
+        pair_q   <= col_pair_i + 1'b1;
+        more_q   <= col_more_i - 1'b1;
+        first_q  <= 1'b0;
+        lo_out_q <= col_lo_out_i;
+        hi_out_q <= col_hi_out_i;
+        last_q   <= (col_more_i == {{(PairBits-1){1'b0}}, 1'b1});
+        val_q    <= col_val_i;
+      end else if (take) begin
+        // The current column's last pair is read now; the next column's first pair next clock.
         act_q    <= 1'b1;
         pair_q   <= col_pair_i;
         more_q   <= col_more_i;
         first_q  <= 1'b1;
         lo_out_q <= col_lo_out_i;
         hi_out_q <= col_hi_out_i;
-        last_q   <= (col_more_i == {PairBits{1'b0}});
+        last_q   <= new_single;
         val_q    <= col_val_i;
-      end else if (go) begin
+      end else if (rd_cur) begin
         if (last_q) begin
           act_q <= 1'b0;
         end
@@ -202,10 +225,10 @@ module bramble_pe_stream #(
 
       s1_vld_q <= go;
       if (go) begin
-        s1_m0_q    <= !(first_q && lo_out_q);
-        s1_m1_q    <= !(last_q && hi_out_q);
-        s1_first_q <= first_q;
-        s1_val_q   <= val_q;
+        s1_m0_q    <= !(rd_first && rd_lo_out);
+        s1_m1_q    <= !(rd_last && rd_hi_out);
+        s1_first_q <= rd_first;
+        s1_val_q   <= rd_val;
       end
 
       s2_vld_q <= s1_vld_q;
@@ -228,11 +251,20 @@ module bramble_pe_stream #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Item FIFOs
+  // Item FIFOs. An item reaching an empty FIFO is offered at once (and pushed only if the
+  // accumulate stage does not take it in that clock).
   wire item0_empty;
   wire item1_empty;
   wire item0_room;
   wire item1_room;
+  wire [ItemBits-1:0] s2_item0 = {row0[RowBits-1:0], s2_k0_q, s2_val_q};
+  wire [ItemBits-1:0] s2_item1 = {row1[RowBits-1:0], s2_k1_q, s2_val_q};
+  wire                s2_push0 = s2_vld_q && s2_real0_q;
+  wire                s2_push1 = s2_vld_q && s2_real1_q;
+  wire [ItemBits-1:0] head0;
+  wire [ItemBits-1:0] head1;
+  wire                pass0 = item0_empty && s2_push0 && item0_pop_i;
+  wire                pass1 = item1_empty && s2_push1 && item1_pop_i;
 
   bramble_fifo #(
     .Width  (ItemBits),
@@ -241,10 +273,10 @@ module bramble_pe_stream #(
   ) u_item0 (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .wr_en_i   (s2_vld_q && s2_real0_q),
-    .wr_data_i ({row0[RowBits-1:0], s2_k0_q, s2_val_q}),
-    .rd_en_i   (item0_pop_i),
-    .rd_data_o (item0_o),
+    .wr_en_i   (s2_push0 && !pass0),
+    .wr_data_i (s2_item0),
+    .rd_en_i   (item0_pop_i && !item0_empty),
+    .rd_data_o (head0),
     .empty_o   (item0_empty),
     .room_o    (item0_room)
   );
@@ -256,18 +288,20 @@ module bramble_pe_stream #(
   ) u_item1 (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .wr_en_i   (s2_vld_q && s2_real1_q),
-    .wr_data_i ({row1[RowBits-1:0], s2_k1_q, s2_val_q}),
-    .rd_en_i   (item1_pop_i),
-    .rd_data_o (item1_o),
+    .wr_en_i   (s2_push1 && !pass1),
+    .wr_data_i (s2_item1),
+    .rd_en_i   (item1_pop_i && !item1_empty),
+    .rd_data_o (head1),
     .empty_o   (item1_empty),
     .room_o    (item1_room)
   );
 
   assign items_room    = item0_room && item1_room;
   assign col_pop_o     = take;
-  assign item0_valid_o = !item0_empty;
-  assign item1_valid_o = !item1_empty;
+  assign item0_valid_o = !item0_empty || s2_push0;
+  assign item1_valid_o = !item1_empty || s2_push1;
+  assign item0_o       = item0_empty ? s2_item0 : head0;
+  assign item1_o       = item1_empty ? s2_item1 : head1;
   assign busy_o        = act_q || s1_vld_q || s2_vld_q || !item0_empty || !item1_empty;
 
 endmodule

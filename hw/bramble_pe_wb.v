@@ -6,7 +6,7 @@
 // writes ceil(out_size / NumPes) rows; a PE with fewer real rows writes zeros past the vector's
 // end, which nothing reads, and saves a global-index counter and its compare):
 //
-//   W0: read accumulator[row] and bias[bias_base + row];
+//   W0: read accumulator[row] and bias[bias_base + row] (row 0 in the clock the end is seen);
 //   W1: sum = accumulator + bias + round (2^(shift-1), from the engine); the accumulator row is
 //       cleared for the next layer;
 //   W2: the saturation test on the unshifted sum (the shifted value fits act_bits when the bits
@@ -85,19 +85,23 @@ module bramble_pe_wb #(
   // ---------------------------------------------------------------------------------------------
   // End of layer and row walk
   reg                end_q;
-  reg                act_q;      // walking the rows
-  reg [RowBits-1:0]  row_q;
+  reg                act_q;      // walking rows 1 .. wb_last_i (row 0 is read with go)
+  reg [RowBits-1:0]  row_q;      // next row to read
   reg                done_q;
   reg                clr_q;      // clearing after reset
   reg [RowBits-1:0]  clr_row_q;
 
   wire                go       = end_q && !(|pipe_busy_i);
+  // W0: the row read this clock (row 0 in the clock of go).
+  wire                rd_vld   = go || act_q;
+  wire [RowBits-1:0]  rd_row   = act_q ? row_q : {RowBits{1'b0}};
+  wire                rd_last  = (rd_row == wb_last_i);
 
   // Bias address: only the bits the bias memory has.
   localparam integer BiasRowBits = (RowBits < BiasAddrBits) ? RowBits : BiasAddrBits;
   wire [BiasAddrBits-1:0] bias_addr = bias_base_i[BiasAddrBits-1:0] +
                                       {{(BiasAddrBits-BiasRowBits){1'b0}},
-                                       row_q[BiasRowBits-1:0]};
+                                       rd_row[BiasRowBits-1:0]};
   wire unused_bias_hi = ^bias_base_i[SizeBits-1:BiasAddrBits];
   wire [AccBits-1:0]  bias_rd;
 
@@ -113,7 +117,7 @@ module bramble_pe_wb #(
     .wr_en_i   (1'b0),
     .wr_addr_i ({BiasAddrBits{1'b0}}),
     .wr_data_i ({AccBits{1'b0}}),
-    .rd_en_i   (act_q),
+    .rd_en_i   (rd_vld),
     .rd_addr_i (bias_addr),
     .rd_data_o (bias_rd)
   );
@@ -125,11 +129,9 @@ module bramble_pe_wb #(
   reg               w1_last_q;
   reg               w2_vld_q;
   reg [RowBits-1:0] w2_row_q;
-  reg               w2_last_q;
   reg [AccBits-1:0] w2_sum_q;
   reg               w3_vld_q;
   reg [RowBits-1:0] w3_row_q;
-  reg               w3_last_q;
   reg [ActBits-1:0] w3_val_q;
   reg               w3_fits_q;
   reg               w3_neg_q;
@@ -170,7 +172,6 @@ module bramble_pe_wb #(
                                           {1'b0, {(ActBits-1){1'b1}}});
   wire [ActBits-1:0] w3_out = (relu_i && w3_sat[ActBits-1]) ? {ActBits{1'b0}} : w3_sat;
 
-  wire last_row = (row_q == wb_last_i);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -185,11 +186,9 @@ module bramble_pe_wb #(
       w1_last_q  <= 1'b0;
       w2_vld_q   <= 1'b0;
       w2_row_q   <= {RowBits{1'b0}};
-      w2_last_q  <= 1'b0;
       w2_sum_q   <= {AccBits{1'b0}};
       w3_vld_q   <= 1'b0;
       w3_row_q   <= {RowBits{1'b0}};
-      w3_last_q  <= 1'b0;
       w3_val_q   <= {ActBits{1'b0}};
       w3_fits_q  <= 1'b0;
       w3_neg_q   <= 1'b0;
@@ -208,35 +207,30 @@ module bramble_pe_wb #(
       end
 
       // row walk
-      if (go) begin
-        act_q <= 1'b1;
-        row_q <= {RowBits{1'b0}};
-      end else if (act_q) begin
-        row_q <= row_q + 1'b1;
-        if (last_row) begin
-          act_q <= 1'b0;
-        end
+      if (rd_vld) begin
+        row_q <= rd_row + 1'b1;
+        act_q <= !rd_last;
       end
 
-      w1_vld_q   <= act_q;
-      w1_row_q   <= row_q;
-      w1_last_q  <= act_q && last_row;
+      w1_vld_q   <= rd_vld;
+      w1_row_q   <= rd_row;
+      w1_last_q  <= rd_vld && rd_last;
       w2_vld_q   <= w1_vld_q;
       w2_row_q   <= w1_row_q;
-      w2_last_q  <= w1_last_q;
       w2_sum_q   <= w1_sum;
       w3_vld_q   <= w2_vld_q;
       w3_row_q   <= w2_row_q;
-      w3_last_q  <= w2_last_q;
       w3_val_q   <= w2_fine[ActBits-1:0];
       w3_fits_q  <= w2_zeros || w2_ones;
       w3_neg_q   <= w2_sum_q[AccBits-1];
       out_we_q   <= w3_vld_q;
       out_addr_q <= w3_row_q;
       out_data_q <= w3_out;
-      // Done with the last row's write (it lands in the buffer at the end of the next clock,
-      // before anything can read the buffer).
-      if (w3_vld_q && w3_last_q) begin
+      // Done once the last row is in W1: its buffer write lands two clocks later, in the clock
+      // the sequencer (through the engine's AND register) raises DONE or starts preparing the
+      // next layer; the layer constants W2 and W3 still use and the destination buffer
+      // (bramble_seq's dst_b_o) change only later, and nothing reads the buffer sooner.
+      if (w1_vld_q && w1_last_q) begin
         done_q <= 1'b1;
       end
 
@@ -251,8 +245,8 @@ module bramble_pe_wb #(
     end
   end
 
-  assign acc_rd_en_o   = act_q;
-  assign acc_rd_row_o  = row_q;
+  assign acc_rd_en_o   = rd_vld;
+  assign acc_rd_row_o  = rd_row;
   assign acc_clr_en_o  = w1_vld_q || clr_q;
   assign acc_clr_row_o = clr_q ? clr_row_q : w1_row_q;
   assign out_we_o      = out_we_q;

@@ -6,7 +6,8 @@
 // groups follow each other without a gap. Per slot, pend_q marks the lanes still to broadcast
 // (non-zero and inside the layer). Stages:
 //
-//   F  (fetch):   read the next group into the buffers' read registers;
+//   F  (fetch):   read the next group into the buffers' read registers (the first one in the
+//                 clock of start_i);
 //   L  (load):    non-zero mask and values into the free slot;
 //   P  (pick):    the lowest pending lane of the current slot (x & ~(x - 1)), cleared from
 //                 pend_q, one per clock while the PEs have room (room_i);
@@ -80,18 +81,22 @@ module bramble_scanner #(
   wire            a_empty = a_dec[NumPes];
   wire            b_empty = b_dec[NumPes];
 
-  wire more    = (f_left_q != {SizeBits{1'b0}});
+  // The row fetched now: the layer's first one in the clock of start_i.
+  wire [RowBits-1:0]  cur_row  = start_i ? {RowBits{1'b0}} : f_row_q;
+  wire [SizeBits-1:0] cur_left = start_i ? in_size_i : f_left_q;
+  wire [SizeBits-1:0] cur_base = start_i ? ptr_base_i : f_base_q;
+  wire more    = (cur_left != {SizeBits{1'b0}});
   // A slot is free when empty and not the target of the read in flight.
   wire a_free  = a_empty && !(l_vld_q && !l_slot_q);
   wire b_free  = b_empty && !(l_vld_q && l_slot_q);
-  wire fetch   = act_q && more && (a_free || b_free);
+  wire fetch   = (act_q || start_i) && more && (a_free || b_free);
   wire f_slot  = !a_free;          // fill A first
 
   reg  [NumPes-1:0] f_ok;
   integer           lo;
   always @* begin
     for (lo = 0; lo < NumPes; lo = lo + 1) begin
-      f_ok[lo] = (f_left_q > lo[SizeBits-1:0]);
+      f_ok[lo] = (cur_left > lo[SizeBits-1:0]);
     end
   end
 
@@ -177,21 +182,23 @@ module bramble_scanner #(
     end else begin
       // F
       if (start_i) begin
-        act_q    <= 1'b1;
-        f_row_q  <= {RowBits{1'b0}};
-        f_left_q <= in_size_i;
-        f_base_q <= ptr_base_i;
-        cur_q    <= 1'b0;
-      end else if (fetch) begin
-        f_row_q  <= f_row_q + 1'b1;
-        f_left_q <= (f_left_q > num_pes) ? (f_left_q - num_pes) : {SizeBits{1'b0}};
-        f_base_q <= f_base_q + num_pes;
+        act_q <= 1'b1;
+        cur_q <= 1'b0;
+      end
+      if (fetch) begin
+        f_row_q  <= cur_row + 1'b1;
+        f_left_q <= (cur_left > num_pes) ? (cur_left - num_pes) : {SizeBits{1'b0}};
+        f_base_q <= cur_base + num_pes;
+      end else if (start_i) begin
+        f_row_q  <= cur_row;
+        f_left_q <= cur_left;
+        f_base_q <= cur_base;
       end
       l_vld_q <= fetch;
       if (fetch) begin
         l_slot_q <= f_slot;
         l_ok_q   <= f_ok;
-        l_base_q <= f_base_q;
+        l_base_q <= cur_base;
       end
 
       // L and P
@@ -243,7 +250,7 @@ module bramble_scanner #(
   end
 
   assign rd_en_o    = fetch;
-  assign rd_row_o   = f_row_q;
+  assign rd_row_o   = cur_row;
   assign bc_valid_o = bc_vld_q;
   assign bc_idx_o   = bc_idx_q;
   assign bc_val_o   = bc_val_q;

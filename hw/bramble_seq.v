@@ -40,6 +40,9 @@ module bramble_seq #(
   // current layer
   output wire [LayerBits-1:0]   layer_o,
   output wire                   layer_start_o,
+  // the write-back's destination (0 = A, 1 = B): layer_o[0] from layer_start_o on, held until
+  // the next layer starts (the last rows land after the sequencer has moved on)
+  output wire                   dst_b_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] in_size_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] ptr_base_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
@@ -83,6 +86,7 @@ module bramble_seq #(
   reg [AccBits-1:0]   round_q;
   reg [AccBits-1:0]   sat_mask_q;
   reg                 start_q;    // layer_start_o
+  reg                 dst_b_q;
   reg [2:0]           hold_q;
   reg                 scanned_q;  // the scanner has finished this layer
 
@@ -133,7 +137,7 @@ module bramble_seq #(
   always @* begin
     st_d = st_q;
     case (st_q)
-      StIdle:  if (pending_q && all_done_i) st_d = StRun;
+      StIdle:  if ((pending_q || start_i) && all_done_i) st_d = StRun;
       StLoad:  st_d = StDesc;
       StDesc:  st_d = StConst;
       StConst: st_d = (layer_q == {LayerBits{1'b0}}) ? StIdle : StRun;
@@ -158,6 +162,7 @@ module bramble_seq #(
       round_q     <= {AccBits{1'b0}};
       sat_mask_q  <= {AccBits{1'b0}};
       start_q     <= 1'b0;
+      dst_b_q     <= 1'b0;
       hold_q      <= 3'd0;
       scanned_q   <= 1'b0;
     end else begin
@@ -167,10 +172,11 @@ module bramble_seq #(
       if ((st_d == StRun) && (st_q != StRun)) begin
         hold_q    <= HoldClocks[2:0];
         scanned_q <= 1'b0;
+        dst_b_q   <= layer_q[0];
       end
 
       if (start_i) begin
-        pending_q <= 1'b1;
+        pending_q <= (st_d != StRun);
         cycles_q  <= 64'd0;
       end else if (busy_o) begin
         cycles_q <= cycles_q + 64'd1;
@@ -222,6 +228,7 @@ module bramble_seq #(
   assign cycles_o      = cycles_q;
   assign layer_o       = layer_q;
   assign layer_start_o = start_q;
+  assign dst_b_o       = dst_b_q;
   assign in_size_o     = in_size_q;
   assign ptr_base_o    = ptr_base_q;
   assign bias_base_o   = bias_base_q;
