@@ -109,7 +109,7 @@ pub fn id_image() -> Vec<u8> {
     let mut img = vec![0u8; SPACE as usize];
     let words: [(usize, u32); 8] = [
         (0x00, MAGIC),
-        (0x04, 1),
+        (0x04, bramble_abi::regs::REGMAP_VERSION),
         (0x08, HASH_U64 as u32),
         (0x0C, (HASH_U64 >> 32) as u32),
         (0x10, 2 | (1 << 8) | (16 << 16)),
