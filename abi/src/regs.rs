@@ -111,7 +111,11 @@ pub fn window_index(word: u64, pes: usize) -> Option<usize> {
 /// window word.
 pub fn window_bytes(in_size: usize, out_size: usize, pes: usize) -> u64 {
     let n = in_size.max(out_size);
-    let words = if n == 0 { 0 } else { window_word(n - 1, pes) + 1 };
+    let words = if n == 0 {
+        0
+    } else {
+        window_word(n - 1, pes) + 1
+    };
     (4 * words).next_power_of_two().max(MIN_WINDOW_BYTES)
 }
 

@@ -307,7 +307,10 @@ pub fn defs() -> String {
 
     {
         use regs::engine as g;
-        let _ = writeln!(s, "\n// Engine constants shared by the hand-written modules");
+        let _ = writeln!(
+            s,
+            "\n// Engine constants shared by the hand-written modules"
+        );
         define(
             &mut s,
             "BRAMBLE_ACT_FIFO_DEPTH",

@@ -5,9 +5,9 @@
 //! utilisation, logic depth in LUT levels (worst path and estimated clock, docs/timing.md) of the
 //! jet-tagging design.
 //!
-//! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case only,
-//! `-- --yosys` to add synthesis, `-- --yosys-only` for synthesis alone). Needs verilator (and
-//! yosys for `--yosys`).
+//! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case on 8
+//! and 64 PEs only, `-- --yosys` to add synthesis, `-- --yosys-only` for synthesis alone,
+//! `-- --yosys-64` to add the 64-PE design to synthesis). Needs verilator (and yosys).
 
 use bramble::encode::encode;
 use bramble::generate::{self, Options};
@@ -105,19 +105,62 @@ fn run_case(c: &Case, part: &str) -> Row {
     }
 }
 
+/// Yosys utilisation of one design, printed as a table row; returns (LUT, SRL + LUT RAM cells, FF).
+fn yosys_row(label: &str, m: &Model, part: &str, pes: usize) -> (usize, usize, usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let part = parts::find(part).unwrap();
+    let (g, p) = plan::choose(m, part, Some(pes)).unwrap();
+    let dir = tmp.path().join("b");
+    let opts = Options {
+        tb_inputs: None,
+        tb_count: 1,
+    };
+    let bundle = generate::generate(m, part, &g, &p, &opts).unwrap();
+    bundle.write(&dir, false).unwrap();
+    let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let u = verify::yosys(&b, part.family, true).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "| {label}, {} (`-family {}`), {pes} PEs | {} | {} | {} | {} | {} | {} (plan {}) | {} (plan {}) | {} | {} |",
+        part.name,
+        part.family.yosys_family(),
+        u.lut,
+        u.srl,
+        u.lutram_cells,
+        u.ff,
+        u.carry,
+        u.ramb18,
+        p.bram18,
+        u.ramb36,
+        p.bram36,
+        u.dsp,
+        u.lut_levels.map_or("-".to_string(), |l| l.to_string()),
+    );
+    if let Some(depth) = u.depth_text(part.family) {
+        println!("  {depth}");
+    }
+    (u.lut, u.srl + u.lutram_cells, u.ff)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let yosys_only = args.iter().any(|a| a == "--yosys-only");
     let yosys = yosys_only || args.iter().any(|a| a == "--yosys");
-    let mut cases = vec![Case {
+    let yosys64 = args.iter().any(|a| a == "--yosys-64");
+    let big = |pes| Case {
         name: "1024x1024",
         cols: 1024,
         rows: 1024,
         weight_density: 0.10,
         act_density: 0.35,
-        pes: 8,
-    }];
+        pes,
+    };
+    // The 1024x1024 layer at 10% weights and 35% inputs on 8 to 64 PEs.
+    let mut cases: Vec<Case> = if quick {
+        vec![big(8), big(64)]
+    } else {
+        vec![big(8), big(16), big(32), big(64)]
+    };
     if !quick {
         // EIE Table III shapes (in x out), both dimensions divided by 8, on 8 PEs.
         for (name, cols, rows, wd, ad) in [
@@ -140,63 +183,50 @@ fn main() {
             });
         }
     }
-    println!(
-        "{:<10} {:>11} {:>4} {:>10} {:>10} {:>10} {:>9} {:>11} {:>10} {:>11}",
-        "layer",
-        "in x out",
-        "PEs",
-        "simulated",
-        "ideal",
-        "busiestPE",
-        "padding",
-        "efficiency",
-        "dense",
-        "dense/sparse"
-    );
+    if !yosys_only {
+        println!("| layer | in x out | PEs | simulated | ideal | busiest PE | padding / PE | efficiency | dense / sparse |");
+        println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    }
     for c in cases.iter().filter(|_| !yosys_only) {
         let r = run_case(c, "xcu250");
         println!(
-            "{:<10} {:>11} {:>4} {:>10.0} {:>10.1} {:>10.1} {:>9.1} {:>11.3} {:>10.0} {:>11.2}",
+            "| {} | {}x{} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.3} | {:.1} |",
             c.name,
-            format!("{}x{}", c.cols, c.rows),
+            c.cols,
+            c.rows,
             c.pes,
             r.simulated,
             r.ideal,
             r.busiest_pe,
             r.padding,
             r.ideal / r.simulated,
-            r.dense,
             r.dense / r.simulated
         );
     }
-    println!(
-        "simulated: cycle counter START->DONE (mean of 4 inputs); ideal: active non-zeros / PEs;"
-    );
-    println!(
-        "busiestPE: stored entries (incl. padding) of the most loaded PE; dense: rows*cols / PEs."
-    );
+    if !yosys_only {
+        println!(
+            "simulated: cycle counter START->DONE (mean of 4 inputs); ideal: active non-zeros / PEs;"
+        );
+        println!(
+            "busiest PE: stored entries (incl. padding) of the most loaded PE; dense: rows*cols / PEs."
+        );
+    }
     if yosys {
-        let tmp = tempfile::tempdir().unwrap();
-        let m = bramble::benchmarks::jet("jet_70pruned").unwrap();
-        for (part, pes) in [("xc7z020", 4), ("xczu9eg", 8)] {
-            let part = parts::find(part).unwrap();
-            let (g, p) = plan::choose(&m, part, Some(pes)).unwrap();
-            let dir = tmp.path().join(format!("b_{}", part.name));
-            let opts = Options {
-                tb_inputs: None,
-                tb_count: 1,
-            };
-            let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
-            bundle.write(&dir, false).unwrap();
-            let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
-            let u = verify::yosys(&b, part.family, true).unwrap_or_else(|e| panic!("{e}"));
-            println!(
-                "jet70 on {} ({} PEs): LUT {} (+{} LUTRAM cells), FF {}, RAMB18 {}, RAMB36 {}, DSP {}, CARRY {} (plan: {} RAMB18 + {} RAMB36)",
-                part.name, pes, u.lut, u.lutram_cells, u.ff, u.ramb18, u.ramb36, u.dsp, u.carry, p.bram18, p.bram36
-            );
-            if let Some(depth) = u.depth_text(part.family) {
-                println!("  {depth}");
-            }
+        println!("| design | LUT | SRL | LUT RAM cells | FF | CARRY | RAMB18 | RAMB36 | DSP | LUT levels |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let jet = bramble::benchmarks::jet("jet_70pruned").unwrap();
+        let (l4, m4, f4) = yosys_row("jet_70pruned", &jet, "xc7z020", 4);
+        let (l8, m8, f8) = yosys_row("jet_70pruned", &jet, "xc7z020", 8);
+        println!(
+            "per PE (8 PEs - 4 PEs) / 4 on xc7z020: LUT {:.0}, SRL + LUT RAM cells {:.0}, FF {:.0}",
+            (l8 as f64 - l4 as f64) / 4.0,
+            (m8 as f64 - m4 as f64) / 4.0,
+            (f8 as f64 - f4 as f64) / 4.0
+        );
+        let m = model(&big(8), 42);
+        yosys_row("1024x1024", &m, "xczu9eg", 8);
+        if yosys64 {
+            yosys_row("1024x1024", &m, "xczu9eg", 64);
         }
     }
 }

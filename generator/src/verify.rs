@@ -249,6 +249,8 @@ pub struct Utilisation {
     pub dsp: usize,
     pub lut: usize,
     pub lutram_cells: usize,
+    /// Shift-register LUTs (SRL16E, SRLC32E): the engine's FIFOs.
+    pub srl: usize,
     pub ff: usize,
     pub carry: usize,
     /// LUT levels on the worst register-to-register path (LUTs count 1; MUXF7/8 and CARRY4/8
@@ -331,6 +333,7 @@ pub fn yosys(b: &BundleDir, family: Family, with_depth: bool) -> Result<Utilisat
                 || c.starts_with("RAM128")
                 || c.starts_with("RAM256")
         }),
+        srl: count(&|c| c.starts_with("SRL")),
         ff: count(&|c| c.starts_with("FD")),
         carry: count(&|c| c.starts_with("CARRY")),
         lut_levels: depth.as_ref().map(|d| d.levels),
