@@ -71,26 +71,10 @@ pub struct CsimOptions {
     pub cxx: Option<PathBuf>,
 }
 
-/// The cache directory `opts` resolves to.
+/// The cache directory `opts` resolves to (`bramble_host::fsutil::cache_dir`, as the Verilator
+/// builds).
 pub fn cache_dir(opts: &CsimOptions) -> PathBuf {
-    if let Some(d) = &opts.cache_dir {
-        return d.clone();
-    }
-    if let Some(d) = std::env::var_os("BRAMBLE_CSIM_CACHE").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    // A cargo target directory carries CACHEDIR.TAG; use the one the executable was built into.
-    if let Ok(exe) = std::env::current_exe() {
-        for dir in exe.ancestors().skip(1) {
-            if dir.join("CACHEDIR.TAG").is_file() {
-                return dir.join("bramble-csim-cache");
-            }
-        }
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".cache/bramble/csim"),
-        None => std::env::temp_dir().join("bramble-csim-cache"),
-    }
+    bramble_host::fsutil::cache_dir(opts.cache_dir.as_deref(), "BRAMBLE_CSIM_CACHE", "csim")
 }
 
 fn cxx(opts: &CsimOptions) -> PathBuf {

@@ -2,7 +2,7 @@
 //! is the same file as an input (same device and inode, whatever the path says) is refused, an
 //! existing output is replaced only with `--force`, and everything is written to a temporary
 //! sibling, then renamed into place. Used by both binaries (`bramble compress -o`,
-//! `generate -o`, `sim --trace`, `bramble-host load --bin-out`).
+//! `generate -o`, `sim --trace`, `bramble-host load --bin-out`), and where the build caches live.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,31 @@ pub enum OutputError {
 pub type Result<T> = std::result::Result<T, OutputError>;
 
 /// True when `a` and `b` name the same existing file (device and inode, symlinks followed).
+/// Where a content-hash build cache lives: `explicit`, else `$<env_var>` (when set and not
+/// empty), else `bramble-<name>-cache` in the cargo target directory the running executable was
+/// built into (the directory with `CACHEDIR.TAG`), else `~/.cache/bramble/<name>`, else the
+/// temporary directory. The Verilator simulation (`sim`) and the HLS C simulation (`csim`) use it.
+pub fn cache_dir(explicit: Option<&Path>, env_var: &str, name: &str) -> PathBuf {
+    if let Some(d) = explicit {
+        return d.to_path_buf();
+    }
+    if let Some(d) = std::env::var_os(env_var).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let dir_name = format!("bramble-{name}-cache");
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            if dir.join("CACHEDIR.TAG").is_file() {
+                return dir.join(&dir_name);
+            }
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".cache/bramble").join(name),
+        None => std::env::temp_dir().join(dir_name),
+    }
+}
+
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),

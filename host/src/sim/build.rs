@@ -55,26 +55,9 @@ pub struct SimLibrary {
     pub cached: bool,
 }
 
-/// The cache directory `opts` resolves to.
+/// The cache directory `opts` resolves to ([`crate::fsutil::cache_dir`]).
 pub fn cache_dir(opts: &SimOptions) -> PathBuf {
-    if let Some(d) = &opts.cache_dir {
-        return d.clone();
-    }
-    if let Some(d) = std::env::var_os("BRAMBLE_SIM_CACHE").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    // A cargo target directory carries CACHEDIR.TAG; use the one the executable was built into.
-    if let Ok(exe) = std::env::current_exe() {
-        for dir in exe.ancestors().skip(1) {
-            if dir.join("CACHEDIR.TAG").is_file() {
-                return dir.join("bramble-sim-cache");
-            }
-        }
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".cache/bramble/sim"),
-        None => std::env::temp_dir().join("bramble-sim-cache"),
-    }
+    crate::fsutil::cache_dir(opts.cache_dir.as_deref(), "BRAMBLE_SIM_CACHE", "sim")
 }
 
 fn verilator_exe(opts: &SimOptions) -> PathBuf {
