@@ -386,32 +386,6 @@ fn xilinx_types_branch_against_mock_headers() {
     ));
 }
 
-fn tiny() -> Model {
-    synthetic::model(&Spec {
-        name: "tiny".into(),
-        input: 4,
-        layers: vec![
-            LayerSpec {
-                rows: 3,
-                cols: 4,
-                density: 0.6,
-                relu: true,
-            },
-            LayerSpec {
-                rows: 2,
-                cols: 3,
-                density: 0.8,
-                relu: false,
-            },
-        ],
-        act_bits: 8,
-        weight_bits: 2,
-        codebook_bits: 8,
-        empty_every: 0,
-        seed: 1,
-    })
-}
-
 /// The tiny network of tests/snapshots.rs as a kernel: a change here is a reviewed change
 /// (`cargo insta review`, or `INSTA_UPDATE=always cargo test --test hls` and read the diff).
 #[test]

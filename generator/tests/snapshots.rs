@@ -2,36 +2,15 @@
 //! the plan. A change here is a reviewed change: run `cargo insta review` (or
 //! `INSTA_UPDATE=always cargo test --test snapshots`) and read the diff.
 
+mod common;
+
 use bramble::generate::{self, Options};
 use bramble::parts;
 use bramble::plan;
-use bramble::synthetic::{self, LayerSpec, Spec};
 
 #[test]
 fn tiny_network_top_manifest_plan() {
-    let m = synthetic::model(&Spec {
-        name: "tiny".into(),
-        input: 4,
-        layers: vec![
-            LayerSpec {
-                rows: 3,
-                cols: 4,
-                density: 0.6,
-                relu: true,
-            },
-            LayerSpec {
-                rows: 2,
-                cols: 3,
-                density: 0.8,
-                relu: false,
-            },
-        ],
-        act_bits: 8,
-        weight_bits: 2,
-        codebook_bits: 8,
-        empty_every: 0,
-        seed: 1,
-    });
+    let m = common::tiny();
     let part = parts::find("xc7z020").unwrap();
     let (g, p) = plan::choose(&m, part, Some(2)).unwrap();
     let tmp = tempfile::tempdir().unwrap();

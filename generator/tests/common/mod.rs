@@ -318,3 +318,30 @@ pub fn write_safetensors_raw(path: &Path, tensors: &[(&str, &str, Vec<usize>, Ve
         .collect();
     std::fs::write(path, array_write::safetensors_bytes(&refs)).unwrap();
 }
+
+/// The tiny two-layer network of the snapshot tests (4 -> 3 -> 2, 8-bit activations).
+pub fn tiny() -> bramble::model::Model {
+    bramble::synthetic::model(&bramble::synthetic::Spec {
+        name: "tiny".into(),
+        input: 4,
+        layers: vec![
+            bramble::synthetic::LayerSpec {
+                rows: 3,
+                cols: 4,
+                density: 0.6,
+                relu: true,
+            },
+            bramble::synthetic::LayerSpec {
+                rows: 2,
+                cols: 3,
+                density: 0.8,
+                relu: false,
+            },
+        ],
+        act_bits: 8,
+        weight_bits: 2,
+        codebook_bits: 8,
+        empty_every: 0,
+        seed: 1,
+    })
+}
