@@ -62,7 +62,18 @@ const FIFO: Unit = Unit {
             ],
             image: None,
         },
-        // The smallest FIFO: one-bit head index, room_o = not full.
+        // Depth not a power of two: the pointers wrap at the memory's 32 entries, room_o and
+        // the Margin contract at 24.
+        Case {
+            params: &[
+                ("Width", "5"),
+                ("Depth", "24"),
+                ("Margin", "2"),
+                ("Seed", "4"),
+            ],
+            image: None,
+        },
+        // The smallest FIFO: one-bit pointers, room_o = not full.
         Case {
             params: &[
                 ("Width", "1"),
