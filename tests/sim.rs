@@ -19,6 +19,7 @@ fn bundle(model: &Model, part: &str, pes: usize, dir: &Path) -> PathBuf {
     let opts = Options {
         tb_inputs: None,
         tb_count: 1,
+        ..Default::default()
     };
     let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
     bundle.write(&out, false).unwrap();

@@ -19,7 +19,8 @@ use crate::regs;
 /// The `format` field.
 pub const FORMAT: &str = "bramble-bundle";
 /// The bundle format this crate writes and reads. 2: file hashes, no register map, port bits.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3 (issue 10): `tdata_bits`, the width of the AXI4-Stream ports.
+pub const FORMAT_VERSION: u32 = 3;
 /// The manifest's own file name (the one file of a bundle not listed in `files`).
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Largest manifest read (a manifest is a few KB; this stops a crafted file early).
@@ -48,6 +49,8 @@ pub struct Manifest {
     pub regmap_version: u32,
     /// Width of every activation in the engine.
     pub act_bits: u32,
+    /// TDATA width of the AXI4-Stream ports, 32 or 64 (the packing: [`crate::stream`]).
+    pub tdata_bits: u32,
     pub input: Port,
     pub output: Port,
     pub layers: Vec<Layer>,
@@ -147,6 +150,20 @@ impl Manifest {
             });
         }
         let text = std::fs::read_to_string(&path).map_err(|e| io("read bundle manifest", e))?;
+        // A manifest of another format version may lack or add fields: say "regenerate" rather
+        // than name a missing field.
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            let found = v.get("format_version").and_then(|f| f.as_u64());
+            if let Some(found) = found.filter(|&f| f != FORMAT_VERSION as u64) {
+                return Err(Error::ManifestField {
+                    path,
+                    field: "format_version".into(),
+                    reason: format!(
+                        "this build reads version {FORMAT_VERSION}, found {found} (regenerate the bundle with this bramble)"
+                    ),
+                });
+            }
+        }
         let m: Manifest = serde_json::from_str(&text).map_err(|source| Error::ManifestParse {
             path: path.clone(),
             source,
@@ -207,6 +224,12 @@ impl Manifest {
             }
         }
         parse_hash(&self.network_hash).map_err(|r| bad("network_hash", r))?;
+        if !crate::stream::TDATA_BITS.contains(&self.tdata_bits) {
+            return Err(bad(
+                "tdata_bits",
+                format!("must be 32 or 64, found {}", self.tdata_bits),
+            ));
+        }
         if !(2..=32).contains(&self.act_bits) {
             return Err(bad(
                 "act_bits",
@@ -316,6 +339,21 @@ impl Manifest {
     /// [`validate`]: Manifest::validate
     pub fn network_hash_u64(&self) -> u64 {
         parse_hash(&self.network_hash).unwrap_or(0)
+    }
+
+    /// The AXI4-Stream packing of this bundle's vectors (TDATA width and lanes).
+    pub fn packing(
+        &self,
+    ) -> std::result::Result<crate::stream::Packing, crate::stream::StreamError> {
+        crate::stream::Packing::new(self.tdata_bits, self.act_bits)
+    }
+
+    /// The STREAM register this bundle's RTL reports.
+    pub fn stream_format(&self) -> u32 {
+        match self.packing() {
+            Ok(p) => regs::stream_format(p.tdata_bits(), p.lane_bits()),
+            Err(_) => 0,
+        }
     }
 
     /// Size of each register-map window.
@@ -481,6 +519,7 @@ mod tests {
             network_hash: "9f86d081884c7d65".into(),
             regmap_version: regs::REGMAP_VERSION,
             act_bits: 16,
+            tdata_bits: 32,
             input: Port {
                 size: 16,
                 bits: 16,
@@ -535,6 +574,7 @@ mod tests {
             "network_hash",
         );
         check(&|m| m.format_version = 1, "format_version");
+        check(&|m| m.tdata_bits = 48, "tdata_bits");
         check(&|m| m.top = "x; initial".into(), "top");
         check(&|m| m.top = "--help".into(), "top");
         check(&|m| m.pes = 0, "pes");
@@ -554,6 +594,22 @@ mod tests {
         v["pes"] = 4.into();
         v["registers"] = serde_json::json!({});
         assert!(serde_json::from_value::<Manifest>(v).is_err());
+    }
+
+    /// A version 2 manifest (no `tdata_bits`) is refused as another version, not as a missing
+    /// field.
+    #[test]
+    fn older_format_says_regenerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&example().to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("tdata_bits");
+        v["format_version"] = 2.into();
+        std::fs::write(dir.path().join(MANIFEST_FILE), v.to_string()).unwrap();
+        let e = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("format_version") && e.contains("regenerate"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 pub const MAGIC: u32 = 0x424D_5242;
 /// The register-map version the VERSION register reports and the host speaks.
 /// Version 2: window words are laid out by bank ([`window_word`]) instead of by activation index.
-pub const REGMAP_VERSION: u32 = 2;
+/// Version 3: AXI4-Stream input and output with their control, status and counter registers
+/// (0x030..0x05C); the window path is unchanged.
+pub const REGMAP_VERSION: u32 = 3;
 
 /// One register of window 0: its name (as in docs/register-map.md) and byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +66,92 @@ pub const CYCLES_HI: Reg = Reg {
     offset: 0x2C,
 };
 
+/// STREAM (RO): the stream format, [`stream_format`].
+pub const STREAM: Reg = Reg {
+    name: "STREAM",
+    offset: 0x30,
+};
+/// SCTRL (RW): stream control, `SCTRL_*` bits.
+pub const SCTRL: Reg = Reg {
+    name: "SCTRL",
+    offset: 0x34,
+};
+/// TLAST_EVERY (RW, reset 1): TLAST on the last output beat of every K-th streamed vector.
+pub const TLAST_EVERY: Reg = Reg {
+    name: "TLAST_EVERY",
+    offset: 0x38,
+};
+/// IRQ_COUNT (RW, reset 0): SSTATUS.COUNT (and the interrupt) when VECTORS reaches it; 0 = never.
+pub const IRQ_COUNT: Reg = Reg {
+    name: "IRQ_COUNT",
+    offset: 0x3C,
+};
+/// VECTORS (RO): streamed vectors whose last output beat was accepted, since SCTRL.CLEAR.
+pub const VECTORS: Reg = Reg {
+    name: "VECTORS",
+    offset: 0x40,
+};
+/// IN_BEATS (RO): input beats accepted since SCTRL.CLEAR.
+pub const IN_BEATS: Reg = Reg {
+    name: "IN_BEATS",
+    offset: 0x44,
+};
+/// OUT_BEATS (RO): output beats accepted since SCTRL.CLEAR.
+pub const OUT_BEATS: Reg = Reg {
+    name: "OUT_BEATS",
+    offset: 0x48,
+};
+/// SSTATUS (RO/W1C): stream status, `SSTATUS_*` bits.
+pub const SSTATUS: Reg = Reg {
+    name: "SSTATUS",
+    offset: 0x4C,
+};
+/// BUSY_LO/HI (RO): clock cycles the engine computed (any vector) since SCTRL.CLEAR.
+pub const BUSY_LO: Reg = Reg {
+    name: "BUSY_LO",
+    offset: 0x50,
+};
+pub const BUSY_HI: Reg = Reg {
+    name: "BUSY_HI",
+    offset: 0x54,
+};
+/// TOTAL_LO/HI (RO): clock cycles from the first input beat after SCTRL.CLEAR to the latest
+/// output beat, both counted.
+pub const TOTAL_LO: Reg = Reg {
+    name: "TOTAL_LO",
+    offset: 0x58,
+};
+pub const TOTAL_HI: Reg = Reg {
+    name: "TOTAL_HI",
+    offset: 0x5C,
+};
+
 /// Every register, in address order (the Verilog include and the docs table follow this).
-pub const ALL: [Reg; 12] = [
-    MAGIC_REG, VERSION, HASH_LO, HASH_HI, GEOMETRY, SIZES, IN_BASE, OUT_BASE, CONTROL, STATUS,
-    CYCLES_LO, CYCLES_HI,
+pub const ALL: [Reg; 24] = [
+    MAGIC_REG,
+    VERSION,
+    HASH_LO,
+    HASH_HI,
+    GEOMETRY,
+    SIZES,
+    IN_BASE,
+    OUT_BASE,
+    CONTROL,
+    STATUS,
+    CYCLES_LO,
+    CYCLES_HI,
+    STREAM,
+    SCTRL,
+    TLAST_EVERY,
+    IRQ_COUNT,
+    VECTORS,
+    IN_BEATS,
+    OUT_BEATS,
+    SSTATUS,
+    BUSY_LO,
+    BUSY_HI,
+    TOTAL_LO,
+    TOTAL_HI,
 ];
 
 /// CONTROL bit 0: write 1 to start a run (reads 0).
@@ -80,6 +164,29 @@ pub const STATUS_DONE: u32 = 1 << 0;
 pub const STATUS_BUSY: u32 = 1 << 1;
 /// STATUS bit 2 (write 1 clears): interrupt pending.
 pub const STATUS_IRQ_PENDING: u32 = 1 << 2;
+
+/// SCTRL bit 0 RUN: accept input vectors from `s_axis` (cleared: input stops at the next vector
+/// boundary; vectors already received are computed and streamed out).
+pub const SCTRL_RUN: u32 = 1 << 0;
+/// SCTRL bit 1 CYCLES_BEAT: after each streamed output vector, one more beat carrying the
+/// vector's compute cycles (saturated to TDATA bits); TLAST then falls on that beat.
+pub const SCTRL_CYCLES_BEAT: u32 = 1 << 1;
+/// SCTRL bit 2 CLEAR (write 1, reads 0): zero VECTORS, IN_BEATS, OUT_BEATS, BUSY, TOTAL and the
+/// TLAST_EVERY count, and clear SSTATUS's sticky bits. Data in flight is not touched.
+pub const SCTRL_CLEAR: u32 = 1 << 2;
+/// SSTATUS bit 0 COUNT (sticky, write 1 clears): VECTORS reached IRQ_COUNT (raises IRQ_PENDING).
+pub const SSTATUS_COUNT: u32 = 1 << 0;
+/// SSTATUS bit 1 ACTIVE: a streamed vector is being received, computed or sent.
+pub const SSTATUS_ACTIVE: u32 = 1 << 1;
+/// SSTATUS bit 2 FRAMING (sticky, write 1 clears): an input beat carried TLAST but did not end a
+/// vector (input vectors are framed by count, docs/register-map.md "Streams").
+pub const SSTATUS_FRAMING: u32 = 1 << 2;
+
+/// The STREAM register: `[7:0]` TDATA bits, `[15:8]` lane bits ([`crate::stream::Packing`]),
+/// `[31:16]` zero.
+pub fn stream_format(tdata_bits: u32, lane_bits: u32) -> u32 {
+    (tdata_bits & 0xFF) | (lane_bits & 0xFF) << 8
+}
 
 /// Smallest register window, and the size mapped to read the identification block alone.
 pub const MIN_WINDOW_BYTES: u64 = 0x1000;

@@ -125,13 +125,22 @@ pub fn defs() -> String {
         "",
     );
 
-    let _ = writeln!(s, "\n// CONTROL and STATUS: bit indices and masks");
+    let _ = writeln!(
+        s,
+        "\n// CONTROL, STATUS, SCTRL and SSTATUS: bit indices and masks"
+    );
     for (name, mask) in [
         ("CONTROL_START", regs::CONTROL_START),
         ("CONTROL_IRQ_ENABLE", regs::CONTROL_IRQ_ENABLE),
         ("STATUS_DONE", regs::STATUS_DONE),
         ("STATUS_BUSY", regs::STATUS_BUSY),
         ("STATUS_IRQ_PENDING", regs::STATUS_IRQ_PENDING),
+        ("SCTRL_RUN", regs::SCTRL_RUN),
+        ("SCTRL_CYCLES_BEAT", regs::SCTRL_CYCLES_BEAT),
+        ("SCTRL_CLEAR", regs::SCTRL_CLEAR),
+        ("SSTATUS_COUNT", regs::SSTATUS_COUNT),
+        ("SSTATUS_ACTIVE", regs::SSTATUS_ACTIVE),
+        ("SSTATUS_FRAMING", regs::SSTATUS_FRAMING),
     ] {
         define(
             &mut s,
@@ -212,6 +221,25 @@ pub fn defs() -> String {
             "BRAMBLE_SIZES_FIELD_MAX",
             z::MAX.to_string(),
             "largest size",
+        );
+    }
+
+    {
+        let _ = writeln!(
+            s,
+            "\n// STREAM: TDATA bits and lane bits, one byte each (the packing: bramble_abi::stream)"
+        );
+        define(
+            &mut s,
+            "BRAMBLE_STREAM_TDATA_LSB",
+            regs::stream_format(1, 0).trailing_zeros().to_string(),
+            "",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_STREAM_LANE_LSB",
+            regs::stream_format(0, 1).trailing_zeros().to_string(),
+            "",
         );
     }
 
@@ -409,9 +437,11 @@ mod tests {
                 r.name
             );
             let word = value(&t, &format!("BRAMBLE_REG_{}_WORD", r.name)).unwrap();
-            assert_eq!(word, format!("4'd{}", r.offset / 4), "{}", r.name);
+            assert_eq!(word, format!("5'd{}", r.offset / 4), "{}", r.name);
         }
-        assert_eq!(value(&t, "BRAMBLE_REG_WORD_BITS").as_deref(), Some("4"));
+        // 24 registers: word indices 0..=23 need 5 bits.
+        assert_eq!(value(&t, "BRAMBLE_REG_WORD_BITS").as_deref(), Some("5"));
+        assert_eq!(value(&t, "BRAMBLE_STREAM_LANE_LSB").as_deref(), Some("8"));
         assert_eq!(value(&t, "BRAMBLE_MAGIC").as_deref(), Some("32'h424D5242"));
         assert_eq!(
             value(&t, "BRAMBLE_STATUS_IRQ_PENDING_BIT").as_deref(),

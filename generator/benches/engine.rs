@@ -62,6 +62,7 @@ fn run_case(c: &Case, part: &str) -> Row {
     let opts = Options {
         tb_inputs: Some(inputs.clone()),
         tb_count: 0,
+        ..Default::default()
     };
     let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
     bundle.write(&dir, false).unwrap();
@@ -114,6 +115,7 @@ fn yosys_row(label: &str, m: &Model, part: &str, pes: usize) -> (usize, usize, u
     let opts = Options {
         tb_inputs: None,
         tb_count: 1,
+        ..Default::default()
     };
     let bundle = generate::generate(m, part, &g, &p, &opts).unwrap();
     bundle.write(&dir, false).unwrap();

@@ -25,6 +25,7 @@ fn measure(filters: &[String], name: &str, m: &Model, part: &str, pes: usize, in
     let opts = Options {
         tb_inputs: None,
         tb_count: 1,
+        ..Default::default()
     };
     let bundle = generate::generate(m, part, &g, &p, &opts).unwrap();
     bundle.write(&dir, false).unwrap();

@@ -320,6 +320,18 @@ pub struct Options {
     pub tb_inputs: Option<Vec<Vec<i64>>>,
     /// Number of random testbench vectors when `tb_inputs` is `None` (1..=[`MAX_TB_COUNT`]).
     pub tb_count: usize,
+    /// TDATA width of the AXI4-Stream ports, 32 or 64 ([`bramble_abi::stream::TDATA_BITS`]).
+    pub tdata_bits: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            tb_inputs: None,
+            tb_count: 1,
+            tdata_bits: bramble_abi::stream::DEFAULT_TDATA_BITS,
+        }
+    }
 }
 
 /// Most testbench vectors a bundle carries (each is simulated under two simulators by `verify`).
@@ -501,6 +513,7 @@ pub fn generate_with(
         network_hash: model.hash_hex(),
         regmap_version: VERSION,
         act_bits: g.act_bits,
+        tdata_bits: opts.tdata_bits,
         input: port(model.input.size, model.input.format),
         output: port(model.output_size(), model.output()),
         layers: model

@@ -81,7 +81,8 @@ enum Cmd {
         /// Also write the HLS C++ kernel, testbench and Vitis HLS scripts under hls/.
         #[arg(long)]
         hls: bool,
-        /// AXI4-Stream TDATA width of the HLS kernel, 32 or 64 (with --hls; default 32).
+        /// AXI4-Stream TDATA width of the input and output streams (RTL, and the HLS kernel with
+        /// --hls): 32 or 64 (default 32).
         #[arg(long)]
         tdata_bits: Option<u32>,
     },
@@ -258,13 +259,8 @@ fn run(cli: Cli) -> Result<()> {
             hls,
             tdata_bits,
         } => {
-            let hls = match (hls, tdata_bits) {
-                (false, Some(_)) => bail!("--tdata-bits applies to the HLS kernel: add --hls"),
-                (false, None) => None,
-                (true, t) => Some(bramble::hls::HlsOptions {
-                    tdata_bits: t.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS),
-                }),
-            };
+            let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
+            let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
             generate_cmd(
                 &net,
                 &part,
@@ -273,6 +269,7 @@ fn run(cli: Cli) -> Result<()> {
                 tb_input.as_deref(),
                 tb_count,
                 force,
+                tdata_bits,
                 hls,
             )
         }
@@ -575,15 +572,11 @@ fn generate_cmd(
     tb_input: Option<&Path>,
     tb_count: usize,
     force: bool,
+    tdata_bits: u32,
     hls: Option<bramble::hls::HlsOptions>,
 ) -> Result<()> {
-    if let Some(h) = &hls {
-        if !bramble_abi::stream::TDATA_BITS.contains(&h.tdata_bits) {
-            bail!(
-                "--tdata-bits {}: the AXI4-Stream TDATA width must be 32 or 64",
-                h.tdata_bits
-            );
-        }
+    if !bramble_abi::stream::TDATA_BITS.contains(&tdata_bits) {
+        bail!("--tdata-bits {tdata_bits}: the AXI4-Stream TDATA width must be 32 or 64");
     }
     if tb_input.is_none() && !(1..=generate::MAX_TB_COUNT).contains(&tb_count) {
         bail!(
@@ -615,6 +608,7 @@ fn generate_cmd(
     let opts = generate::Options {
         tb_inputs,
         tb_count,
+        tdata_bits,
     };
     let bundle = generate::generate_with(&model, part, &g, &p, &opts, hls.as_ref())?;
     bundle.write(output, force)?;

@@ -37,6 +37,7 @@ fn kernel(model: &Model, part: &str, pes: usize, tdata_bits: u32, tb: Vec<Vec<i6
     let opts = Options {
         tb_inputs: Some(tb),
         tb_count: 8,
+        ..Default::default()
     };
     let hls = HlsOptions { tdata_bits };
     let bundle = generate::generate_with(model, part, &g, &p, &opts, Some(&hls)).unwrap();
@@ -404,7 +405,7 @@ fn tiny_kernel_snapshot() {
 }
 
 /// Bad requests get a clear error, never a panic: a TDATA width the streams do not have,
-/// --tdata-bits without --hls, `csim` on a bundle without a kernel.
+/// `csim` on a bundle without a kernel. (--tdata-bits without --hls sets the RTL streams' width.)
 #[test]
 fn clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
@@ -415,9 +416,9 @@ fn clear_errors() {
     assert!(!o.ok());
     assert!(o.stderr.contains("--tdata-bits 48"), "{}", o.stderr);
     assert!(o.stderr.contains("32 or 64"), "{}", o.stderr);
-    let o = bramble_in(d, &[&base[..], &["--tdata-bits", "64"]].concat());
+    let o = bramble_in(d, &[&base[..], &["--tdata-bits", "48"]].concat());
     assert!(!o.ok());
-    assert!(o.stderr.contains("add --hls"), "{}", o.stderr);
+    assert!(o.stderr.contains("32 or 64"), "{}", o.stderr);
     assert!(!d.join("b").exists());
 
     bramble_in(d, &base).expect_ok("generate without --hls");

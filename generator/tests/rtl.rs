@@ -26,6 +26,7 @@ fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>
     let opts = Options {
         tb_inputs,
         tb_count: 8,
+        ..Default::default()
     };
     let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
     bundle.write(&dir, false).unwrap();

@@ -18,6 +18,7 @@ fn tiny_network_top_manifest_plan() {
     let opts = Options {
         tb_inputs: None,
         tb_count: 2,
+        ..Default::default()
     };
     let bundle = generate::generate(&m, part, &g, &p, &opts).unwrap();
     bundle.write(&dir, false).unwrap();

@@ -48,6 +48,7 @@ pub fn standin_manifest(top: &str) -> Manifest {
         network_hash: HASH.into(),
         regmap_version: bramble_abi::regs::REGMAP_VERSION,
         act_bits: 16,
+        tdata_bits: 32,
         input: Port {
             size: 4,
             bits: 16,
