@@ -14,6 +14,10 @@
 //   X  (extract): the picked lane's value and lane number (one-hot AND-OR), pointer index =
 //                 ptr_base + group base + lane -> broadcast register.
 //
+// in_size_i and ptr_base_i are loaded into the fetch registers on every idle clock, so they must
+// hold the layer's values from the clock before start_i (bramble_seq sets them clocks earlier),
+// and start_i comes no earlier than the second clock after done_o.
+//
 // After the layer's last non-zero, end_o is pulsed once on the broadcast (behind it), and
 // done_o tells the sequencer the scanner is finished. room_i is a registered AND over the PEs'
 // activation FIFOs; each keeps `BRAMBLE_BC_IN_FLIGHT entries of room for the picks that are
@@ -81,10 +85,13 @@ module bramble_scanner #(
   wire            a_empty = a_dec[NumPes];
   wire            b_empty = b_dec[NumPes];
 
-  // The row fetched now: the layer's first one in the clock of start_i.
-  wire [RowBits-1:0]  cur_row  = start_i ? {RowBits{1'b0}} : f_row_q;
-  wire [SizeBits-1:0] cur_left = start_i ? in_size_i : f_left_q;
-  wire [SizeBits-1:0] cur_base = start_i ? ptr_base_i : f_base_q;
+  // The row fetched now. While idle the fetch registers hold the next layer's first row (row 0,
+  // in_size_i, ptr_base_i, loaded every idle clock), so the first fetch in the clock of start_i
+  // reads registers only and start_i does not reach the size arithmetic (a 64-PE start_i is a
+  // high-fanout net).
+  wire [RowBits-1:0]  cur_row  = f_row_q;
+  wire [SizeBits-1:0] cur_left = f_left_q;
+  wire [SizeBits-1:0] cur_base = f_base_q;
   wire more    = (cur_left != {SizeBits{1'b0}});
   // A slot is free when empty and not the target of the read in flight.
   wire a_free  = a_empty && !(l_vld_q && !l_slot_q);
@@ -189,10 +196,11 @@ module bramble_scanner #(
         f_row_q  <= cur_row + 1'b1;
         f_left_q <= (cur_left > num_pes) ? (cur_left - num_pes) : {SizeBits{1'b0}};
         f_base_q <= cur_base + num_pes;
-      end else if (start_i) begin
-        f_row_q  <= cur_row;
-        f_left_q <= cur_left;
-        f_base_q <= cur_base;
+      end else if (!act_q && !start_i) begin
+        // Idle: preload the next layer's first row.
+        f_row_q  <= {RowBits{1'b0}};
+        f_left_q <= in_size_i;
+        f_base_q <= ptr_base_i;
       end
       l_vld_q <= fetch;
       if (fetch) begin

@@ -15,7 +15,8 @@
 //   - a broadcast in clock t needs room_i high in clock t - 2 (pick P, then X and the
 //     broadcast register: the scanner's share of `BRAMBLE_BC_IN_FLIGHT, abi/src/regs.rs);
 //   - bc_end_o once, after the last broadcast, never with or before one; done_o once, not
-//     before bc_end_o; in_size_i and ptr_base_i are only sampled at start_i.
+//     before bc_end_o; in_size_i and ptr_base_i are only used as they were in the clock before
+//     start_i (they change to garbage from start_i on).
 // Prints `UNIT PASS bramble_scanner ...` or `UNIT FAIL bramble_scanner ...`.
 `resetall
 `timescale 1ns/1ps
@@ -272,12 +273,14 @@ module bramble_scanner_tb #(
       n_end     = 0;
       n_done    = 0;
       n_gaps    = 0;
+      // the layer's values from the clock before start_i
       in_size   = sz;
       ptr_base  = base;
+      @(negedge clk);
       start     = 1'b1;
       @(negedge clk);
       start     = 1'b0;
-      // sampled at start_i only
+      // not used after start_i
       in_size   = $random(seed);
       ptr_base  = $random(seed);
       wait_clocks = 0;
@@ -301,7 +304,8 @@ module bramble_scanner_tb #(
       for (c = 0; c < sz; c = c + 1) begin
         if (act[c] != {ActBits{1'b0}} && !seen[c]) fail("column not broadcast", c, 0);
       end
-      // idle gap before the next start (0 = in the clock right after done_o)
+      // idle gap before the next start (with the clock above, start_i comes 1 to 4 clocks
+      // after the clock done_o was seen in: the second clock after done_o at the earliest)
       repeat ({$random(seed)} % 4) @(negedge clk);
       room_mode = 0;
     end
