@@ -250,6 +250,12 @@ mod tests {
     fn every_board_is_consistent() {
         for b in BOARDS {
             assert!(token(b.preset) && token(b.full_part) && token(b.board_part));
+            assert!(token(b.board_part_version));
+            // Pasted into a Tcl string: no quote, bracket, brace, dollar or backslash.
+            assert!(b
+                .board_files
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " '()-,.".contains(c)));
             assert!(b.full_part.starts_with(b.part), "{}", b.preset);
             assert_eq!(b.part().name, b.part, "{}", b.preset);
             assert_eq!(b.board_part.split(':').count(), 3, "{}", b.preset);
