@@ -4,12 +4,14 @@
 //! rules ([`manifest`]), the register map, the window rule and every bit layout ([`regs`]), the
 //! Verilog include generated from them ([`verilog`]), fixed-point conversion at the boundary
 //! ([`numeric`]), the AXI4-Stream packing of activation vectors ([`stream`]), the `.npy`/`.npz`
-//! array reader ([`array`]) and the one pseudo-random generator ([`rng`]). This crate depends on
-//! no other Bramble crate.
+//! array reader ([`array`]), the one pseudo-random generator ([`rng`]) and the names and
+//! buffer sizes a Zynq board design shares with the host ([`board`]). This crate depends on no
+//! other Bramble crate.
 
 #![forbid(unsafe_code)]
 
 pub mod array;
+pub mod board;
 pub mod error;
 pub mod ident;
 pub mod manifest;

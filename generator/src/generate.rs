@@ -322,6 +322,11 @@ pub struct Options {
     pub tb_count: usize,
     /// TDATA width of the AXI4-Stream ports, 32 or 64 ([`bramble_abi::stream::TDATA_BITS`]).
     pub tdata_bits: u32,
+    /// The board of `vivado/build.tcl` and the overlay (`--board`); `None`: only the
+    /// board-independent Vivado scripts.
+    pub board: Option<&'static crate::boards::Board>,
+    /// Accelerator clock of the Vivado scripts (MHz), checked by [`crate::boards::clock_mhz`].
+    pub clock_mhz: u32,
 }
 
 impl Default for Options {
@@ -330,6 +335,8 @@ impl Default for Options {
             tb_inputs: None,
             tb_count: 1,
             tdata_bits: bramble_abi::stream::DEFAULT_TDATA_BITS,
+            board: None,
+            clock_mhz: crate::boards::DEFAULT_MHZ,
         }
     }
 }
@@ -492,6 +499,24 @@ pub fn generate_with(
             .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
         files.extend(crate::hls::files(&c, &packing, &inputs, &expected)?);
     }
+    let packing = bramble_abi::stream::Packing::new(opts.tdata_bits, g.act_bits)
+        .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
+    let verilog: Vec<String> = rtl_files.clone();
+    let vc = crate::vivado::VivadoContext::new(
+        &top,
+        &model.name,
+        model.hash_hex(),
+        part,
+        opts.board,
+        opts.clock_mhz,
+        &packing,
+        model.input.size,
+        model.output_size(),
+        addr_bits,
+        verilog,
+        images.clone(),
+    );
+    files.extend(crate::vivado::files(&vc)?);
     let mut pj = serde_json::to_string_pretty(plan).expect("plan serialises");
     pj.push('\n');
     files.push(("plan.json".into(), pj.into_bytes()));

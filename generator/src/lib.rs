@@ -3,6 +3,7 @@
 //! `bramble` binary is thin glue over these.
 
 pub mod benchmarks;
+pub mod boards;
 pub mod bram;
 pub mod calibrated;
 pub mod compress;
@@ -25,6 +26,7 @@ pub mod sweep;
 pub mod synthetic;
 pub mod timing;
 pub mod verify;
+pub mod vivado;
 pub mod weights;
 
 pub use error::{Error, Result};

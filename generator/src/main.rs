@@ -58,12 +58,20 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Generate the accelerator bundle: RTL, memory images, testbench, manifest.
+    /// Generate the accelerator bundle: RTL, memory images, testbench, manifest, Vivado scripts.
     Generate {
         /// Description (.yaml) or compressed model.
         net: PathBuf,
+        /// Target part, e.g. xc7z020 (implied by --board; given with it, it must be the board's).
+        #[arg(long, required_unless_present = "board")]
+        part: Option<String>,
+        /// Board preset of the Vivado block design and device-tree overlay in vivado/: pynq-z2,
+        /// zc706, ultra96v2, zcu102, u250, u55c.
         #[arg(long)]
-        part: String,
+        board: Option<String>,
+        /// Accelerator clock of the Vivado scripts in MHz (default: the board's, else 200).
+        #[arg(long)]
+        clock_mhz: Option<u32>,
         #[arg(long, default_value = "auto")]
         pes: String,
         /// Output directory.
@@ -251,6 +259,8 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Generate {
             net,
             part,
+            board,
+            clock_mhz,
             pes,
             output,
             tb_input,
@@ -261,9 +271,15 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
+            let (part, board) = bramble::boards::resolve(part.as_deref(), board.as_deref())
+                .map_err(anyhow::Error::msg)?;
+            let clock_mhz =
+                bramble::boards::clock_mhz(clock_mhz, board).map_err(anyhow::Error::msg)?;
             generate_cmd(
                 &net,
-                &part,
+                part.name,
+                board,
+                clock_mhz,
                 &pes,
                 &output,
                 tb_input.as_deref(),
@@ -567,6 +583,8 @@ fn plan_cmd(net: &Path, part: &str, pes: &str, json: bool) -> Result<()> {
 fn generate_cmd(
     net: &Path,
     part: &str,
+    board: Option<&'static bramble::boards::Board>,
+    clock_mhz: u32,
     pes: &str,
     output: &Path,
     tb_input: Option<&Path>,
@@ -609,6 +627,8 @@ fn generate_cmd(
         tb_inputs,
         tb_count,
         tdata_bits,
+        board,
+        clock_mhz,
     };
     let bundle = generate::generate_with(&model, part, &g, &p, &opts, hls.as_ref())?;
     bundle.write(output, force)?;
@@ -622,6 +642,22 @@ fn generate_cmd(
         m.top,
         m.network_hash
     )?;
+    match board {
+        Some(b) => writeln!(
+            out,
+            "Vivado scripts for {} ({}, {} MHz) in {} (`make -C {3} bit`; docs/vivado.md)",
+            b.preset,
+            b.full_part,
+            clock_mhz,
+            output.join(bramble::vivado::VIVADO_DIR).display(),
+        )?,
+        None => writeln!(
+            out,
+            "Vivado IP packaging and out-of-context scripts ({} MHz) in {} (`make -C {1} ip`, `ooc`; --board for a bitstream)",
+            clock_mhz,
+            output.join(bramble::vivado::VIVADO_DIR).display(),
+        )?,
+    }
     if let Some(h) = hls {
         writeln!(
             out,

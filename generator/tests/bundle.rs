@@ -150,7 +150,14 @@ fn verify_works_on_a_read_only_bundle_and_writes_nothing_into_it() {
     assert_eq!(dir_names(&hw.join("rtl")), before);
     assert_eq!(
         dir_names(&hw),
-        ["manifest.json", "model.json", "plan.json", "rtl", "tb"]
+        [
+            "manifest.json",
+            "model.json",
+            "plan.json",
+            "rtl",
+            "tb",
+            "vivado"
+        ]
     );
     assert_eq!(dir_names(&sub), Vec::<String>::new());
 }

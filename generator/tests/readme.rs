@@ -129,8 +129,17 @@ fn step_by_step_flow_runs_verbatim_with_relative_paths_and_a_cold_cache() {
     names.sort();
     assert_eq!(
         names,
-        ["manifest.json", "model.json", "plan.json", "rtl", "tb"]
+        [
+            "manifest.json",
+            "model.json",
+            "plan.json",
+            "rtl",
+            "tb",
+            "vivado"
+        ]
     );
+    assert!(d.join("digits_pynq/vivado/build.tcl").is_file());
+    assert!(d.join("digits_pynq/vivado/digits_top.dtso").is_file());
     assert_no_temporaries(d);
 }
 
