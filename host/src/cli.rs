@@ -165,8 +165,11 @@ impl BackendArgs {
             #[cfg(feature = "sim")]
             BackendKind::Sim => {
                 let sim = self.open_sim_backend(bundle)?;
-                let dma = sim.dma(&crate::sim::SimStreamConfig::default())?;
-                Ok((Box::new(sim), Some(Box::new(dma))))
+                let stream: Option<BoxedStream> = match sim.has_streams() {
+                    true => Some(Box::new(sim.dma(&crate::sim::SimStreamConfig::default())?)),
+                    false => None,
+                };
+                Ok((Box::new(sim), stream))
             }
             BackendKind::Uio => {
                 let backend = self.open_backend(Some(bundle))?;

@@ -39,6 +39,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Vbramble.h"
@@ -98,9 +100,32 @@ enum : uint32_t {
 // Clocks one DMA register access costs (an AXI4-Lite handshake through an interconnect).
 constexpr uint64_t DMA_ACCESS_CYCLES = 4;
 
+// Whether the top level has the stream ports (register map v3). Detected from the Verilated
+// class, so the same harness builds for a design without them (the DMA model then refuses to be
+// configured, and the host falls back to the register windows).
+template <typename...>
+struct Voider {
+    using type = void;
+};
+template <typename T, typename = void>
+struct HasStreams : std::false_type {};
+template <typename T>
+struct HasStreams<T, typename Voider<decltype(std::declval<T&>().s_axis_tdata_i)>::type>
+    : std::true_type {};
+using Streams = HasStreams<Vbramble>;
+
+template <typename T>
+constexpr size_t beat_bytes_of(std::true_type) {
+    return sizeof(std::declval<T&>().s_axis_tdata_i);
+}
+template <typename T>
+constexpr size_t beat_bytes_of(std::false_type) {
+    return 0;
+}
 // Beat width of the streams: the Verilated type of s_axis_tdata_i (IData for 32 bits, QData for
-// 64), so the harness follows the design's TDATA width with nothing to configure.
-constexpr size_t BEAT_BYTES = sizeof(Vbramble::s_axis_tdata_i);
+// 64), so the harness follows the design's TDATA width with nothing to configure; 0 without
+// stream ports.
+constexpr size_t BEAT_BYTES = beat_bytes_of<Vbramble>(Streams{});
 
 // xorshift64*: small, seeded, identical everywhere.
 struct Rng {
@@ -209,6 +234,28 @@ struct Dma {
 };
 
 
+// The stream ports, for a design that has them (only instantiated then).
+template <typename T>
+void sample_ports(T* top, Dma& d, std::true_type) {
+    d.s_fire = top->s_axis_tvalid_i && top->s_axis_tready_o;
+    d.m_fire = top->m_axis_tvalid_o && top->m_axis_tready_i;
+    d.m_data = top->m_axis_tdata_o;
+    d.m_last = top->m_axis_tlast_o;
+}
+template <typename T>
+void sample_ports(T*, Dma& d, std::false_type) {
+    d.s_fire = d.m_fire = d.m_last = false;
+}
+template <typename T>
+void drive_ports(T* top, const Dma& d, std::true_type) {
+    top->s_axis_tvalid_i = d.tvalid;
+    top->s_axis_tdata_i = d.tdata;
+    top->s_axis_tlast_i = d.tlast && d.tvalid;
+    top->m_axis_tready_i = d.tready;
+}
+template <typename T>
+void drive_ports(T*, const Dma&, std::false_type) {}
+
 struct Sim {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vbramble> top;
@@ -252,13 +299,7 @@ struct Sim {
     void settle() { top->eval(); }
 
     // Handshakes of this edge, from the outputs settled before it.
-    void sample_streams() {
-        Dma& d = dma;
-        d.s_fire = top->s_axis_tvalid_i && top->s_axis_tready_o;
-        d.m_fire = top->m_axis_tvalid_o && top->m_axis_tready_i;
-        d.m_data = top->m_axis_tdata_o;
-        d.m_last = top->m_axis_tlast_o;
-    }
+    void sample_streams() { sample_ports(top.get(), dma, Streams{}); }
 
     // The DMA model after a rising edge: account the beats that moved, end transfers, and set the
     // stream inputs for the next edge (settled by the falling-edge eval).
@@ -291,10 +332,7 @@ struct Sim {
             d.tvalid = true;
         }
         d.tready = d.s2mm.busy && d.rng.chance(d.ready_pct);
-        top->s_axis_tvalid_i = d.tvalid;
-        top->s_axis_tdata_i = d.tdata;
-        top->s_axis_tlast_i = d.tlast && d.tvalid;
-        top->m_axis_tready_i = d.tready;
+        drive_ports(top.get(), d, Streams{});
     }
 
     void idle_bus() {
@@ -378,9 +416,7 @@ void bramble_sim_reset(void* h, uint32_t cycles) {
     Sim* s = static_cast<Sim*>(h);
     s->idle_bus();
     s->dma.reset();  // the DMA shares the design's reset, as in a block design
-    s->top->s_axis_tvalid_i = 0;
-    s->top->s_axis_tlast_i = 0;
-    s->top->m_axis_tready_i = 0;
+    drive_ports(s->top.get(), s->dma, Streams{});
     s->top->rst_ni = 0;
     if (cycles == 0) cycles = 1;
     for (uint32_t i = 0; i < cycles; i++) s->tick();
@@ -484,11 +520,13 @@ int bramble_sim_read32(void* h, uint32_t addr, uint32_t* data, uint64_t max_cycl
 
 // Gives the DMA model a buffer of `size` bytes at "physical" address `base` (nonzero, so address
 // arithmetic is exercised), the chance per clock (percent, 0..100) that MM2S presents a beat and
-// that S2MM is ready, and the seed of those choices. Resets the DMA. Returns 0, or -1 for a size
-// of 0, a base of 0 or a buffer that would wrap the 64-bit address space.
+// that S2MM is ready, and the seed of those choices. Resets the DMA. Returns 0, -1 for a size
+// of 0, a base of 0 or a buffer that would wrap the 64-bit address space, -2 when the design has
+// no stream ports.
 int bramble_sim_dma_config(void* h, uint64_t base, uint64_t size, uint32_t valid_pct,
                            uint32_t ready_pct, uint64_t seed) {
     Sim* s = static_cast<Sim*>(h);
+    if (!Streams::value) return -2;
     if (size == 0 || base == 0 || base + size < base) return -1;
     Dma& d = s->dma;
     d.configured = true;
@@ -616,7 +654,7 @@ uint64_t bramble_sim_dma_moved(void* h, int s2mm) {
     return s2mm ? d.s2mm.moved : d.mm2s.moved;
 }
 
-// TDATA bytes of the design's streams (4 or 8).
+// TDATA bytes of the design's streams (4 or 8; 0: the design has no stream ports).
 uint32_t bramble_sim_beat_bytes(void) { return static_cast<uint32_t>(BEAT_BYTES); }
 
 }  // extern "C"

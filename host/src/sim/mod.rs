@@ -43,6 +43,8 @@ pub struct SimBackend {
     /// Shared with the DMA driver's register and buffer sides ([`SimBackend::dma`]): one model,
     /// one clock; the lock is never contended (the device and its stream run on one thread).
     harness: Arc<Mutex<Harness>>,
+    /// The design has the stream ports (register map v3).
+    streams: bool,
     path: std::path::PathBuf,
     space: u64,
     top: String,
@@ -227,7 +229,8 @@ impl SimBackend {
         }
         harness.reset(RESET_CYCLES);
         let tdata = bundle.manifest().tdata_bits;
-        if harness.beat_bytes() * 8 != tdata {
+        let streams = harness.beat_bytes() != 0;
+        if streams && harness.beat_bytes() * 8 != tdata {
             return Err(Error::SimLoad {
                 path: lib.path.clone(),
                 detail: format!(
@@ -238,6 +241,7 @@ impl SimBackend {
         }
         Ok(SimBackend {
             harness: Arc::new(Mutex::new(harness)),
+            streams,
             path: lib.path.clone(),
             space: bundle.address_space(),
             top: bundle.manifest().top.clone(),
@@ -254,10 +258,24 @@ impl SimBackend {
         lock(&self.harness).step(n);
     }
 
+    /// True when the design has the AXI4-Stream ports (the harness found `s_axis_tdata_i` in the
+    /// Verilated model), so [`SimBackend::dma`] can stream.
+    pub fn has_streams(&self) -> bool {
+        self.streams
+    }
+
     /// Sets up the harness's DMA model as `cfg` says (resetting it) and returns the DMA driver
-    /// over it, sharing this model's clock.
+    /// over it, sharing this model's clock. An error for a design without stream ports.
     pub fn dma(&self, cfg: &SimStreamConfig) -> Result<SimDma> {
         let mut h = lock(&self.harness);
+        if !self.streams {
+            return Err(Error::Stream {
+                backend: self.describe_locked(&h),
+                detail: "the design has no AXI4-Stream ports (s_axis_*/m_axis_*): nothing to \
+                         stream through"
+                    .into(),
+            });
+        }
         if !h.dma_config(
             cfg.buffer_base,
             cfg.buffer_size,
@@ -371,7 +389,8 @@ impl Backend for SimBackend {
 }
 
 /// Builds (or reuses) the library for `bundle` and opens it as an identified [`Device`] that
-/// streams batches through the harness's DMA model (default [`SimStreamConfig`]).
+/// streams batches through the harness's DMA model (default [`SimStreamConfig`]); a design
+/// without stream ports runs batches through the register windows.
 pub fn open(bundle: Bundle, opts: &SimOptions) -> Result<Device> {
     open_with_stream(bundle, opts, &SimStreamConfig::default())
 }
@@ -384,8 +403,13 @@ pub fn open_with_stream(
 ) -> Result<Device> {
     let lib = build(&bundle, opts)?;
     let backend = SimBackend::new(&lib, &bundle, opts.trace.as_deref())?;
-    let dma = backend.dma(stream)?;
+    let dma = match backend.has_streams() {
+        true => Some(backend.dma(stream)?),
+        false => None,
+    };
     let mut dev = Device::open(bundle, Box::new(backend))?;
-    dev.attach_stream(Box::new(dma))?;
+    if let Some(dma) = dma {
+        dev.attach_stream(Box::new(dma))?;
+    }
     Ok(dev)
 }
