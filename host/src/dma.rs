@@ -95,6 +95,11 @@ pub trait DmaRegs: Send {
     fn sim_cycles(&self) -> Option<u64> {
         None
     }
+    /// For a model that can tell (a real core cannot before IOC): bytes (MM2S, S2MM) moved so
+    /// far, a running count; the driver reports the difference over a stalled transfer.
+    fn bytes_moved(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// Physically contiguous memory both the CPU and the DMA reach.
@@ -341,6 +346,7 @@ impl<R: DmaRegs, B: DmaBuffer> AxiDma<R, B> {
         // The output region too: no dirty line may be written back over what the DMA writes.
         self.buf.sync_for_device(out_off, out_len)?;
 
+        let moved_before = self.regs.bytes_moved();
         self.set_address(S2MM_DA, S2MM_DA_MSB, dst)?;
         self.regs.write32(S2MM_LENGTH, out_len as u32)?;
         self.set_address(MM2S_SA, MM2S_SA_MSB, src)?;
@@ -369,10 +375,16 @@ impl<R: DmaRegs, B: DmaBuffer> AxiDma<R, B> {
                 Some(d) if now < d => d - now,
                 None => SLICE,
                 Some(_) => {
+                    let moved = match (moved_before, self.regs.bytes_moved()) {
+                        (Some((m0, s0)), Some((m1, s1))) => Some((m1 - m0, s1 - s0)),
+                        _ => None,
+                    };
                     return Err(StreamFault::Timeout {
                         elapsed: now - began,
-                        sent: (mm2s & SR_IOC_IRQ != 0).then_some(in_len),
-                        received: None,
+                        sent: moved
+                            .map(|m| m.0)
+                            .or((mm2s & SR_IOC_IRQ != 0).then_some(in_len)),
+                        received: moved.map(|m| m.1),
                         detail: format!(
                             "MM2S {}, S2MM {}",
                             if mm2s & SR_IOC_IRQ != 0 {
@@ -382,7 +394,7 @@ impl<R: DmaRegs, B: DmaBuffer> AxiDma<R, B> {
                             },
                             format_args!("still receiving (at most {out_len} bytes)")
                         ),
-                    })
+                    });
                 }
             };
             match self.regs.wait_irq(remaining.min(SLICE))? {

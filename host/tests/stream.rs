@@ -172,6 +172,8 @@ fn a_consumer_that_never_takes_anything_is_a_stalled_stream_with_counts() {
         "{msg}"
     );
     assert!(msg.contains("still receiving"), "{msg}");
+    // The model knows the bytes: 4 input beats of 4 bytes went out, nothing came back.
+    assert!(msg.contains("bytes sent 16, received 0"), "{msg}");
     assert_eq!(bramble_host::cli::exit_code(&e), 4);
 }
 
@@ -292,4 +294,37 @@ fn the_stream_registers_read_as_specified() {
         dev.read_register(regs::SSTATUS.offset).unwrap() & regs::SSTATUS_ACTIVE,
         0
     );
+}
+
+#[test]
+fn sixty_four_bit_tdata_streams_four_lanes_a_beat() {
+    let cfg = SimStreamConfig {
+        valid_pct: 50,
+        ready_pct: 50,
+        seed: 5,
+        ..SimStreamConfig::default()
+    };
+    let (_dir, mut dev) = device("standin_t64_top", &cfg);
+    use bramble_abi::regs;
+    assert_eq!(
+        dev.read_register(regs::STREAM.offset).unwrap(),
+        regs::stream_format(64, 16)
+    );
+    for n in [1, 2, 17, 100] {
+        let xs = inputs(n, 40 + n as u64);
+        let b = dev.run_batch_raw(&xs, Duration::from_secs(20)).unwrap();
+        for (x, raw) in xs.iter().zip(&b.raw) {
+            assert_eq!(raw, &standin_expected(x), "batch {n}");
+        }
+        assert_eq!(b.cycles, vec![LATENCY; n]);
+        // One input beat and two output beats (3 outputs, then the cycles beat) a vector.
+        assert_eq!(
+            dev.read_register(regs::IN_BEATS.offset).unwrap() as usize,
+            n
+        );
+        assert_eq!(
+            dev.read_register(regs::OUT_BEATS.offset).unwrap() as usize,
+            2 * n
+        );
+    }
 }

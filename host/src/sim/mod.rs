@@ -135,6 +135,10 @@ impl DmaRegs for SimDmaRegs {
     fn sim_cycles(&self) -> Option<u64> {
         Some(lock(&self.harness).cycles())
     }
+    fn bytes_moved(&self) -> Option<(u64, u64)> {
+        let h = lock(&self.harness);
+        Some((h.dma_moved(false), h.dma_moved(true)))
+    }
 }
 
 /// The harness-owned host-memory buffer the DMA model reads and writes.
