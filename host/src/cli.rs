@@ -39,7 +39,7 @@ pub struct BackendArgs {
     #[arg(long, value_enum)]
     pub backend: BackendKind,
 
-    /// Per-run wait timeout (e.g. 500ms, 2s, 100us).
+    /// Per-run wait timeout, or per DMA transfer of a streamed batch (e.g. 500ms, 2s, 100us).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
 

@@ -502,12 +502,24 @@ impl Device {
     /// ([`Device::stream_batch_raw`]), else one window run each; `timeout` bounds each transfer
     /// (or each run's wait).
     pub fn run_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
+        self.run_batch_raw_with(inputs, timeout, &mut |_| {})
+    }
+
+    /// [`Device::run_batch_raw`], calling `progress(vectors)` after each transfer (or each
+    /// window run) with the vectors it completed (for a progress bar).
+    pub fn run_batch_raw_with(
+        &mut self,
+        inputs: &[Vec<i64>],
+        timeout: Duration,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Batch> {
         if self.stream.is_some() {
-            return self.stream_batch_raw(inputs, timeout);
+            return self.stream_batch(inputs, timeout, progress);
         }
         let mut batch = Batch::default();
         for x in inputs {
             batch.push(self.run_raw(x, timeout)?);
+            progress(1);
         }
         Ok(batch)
     }
@@ -518,6 +530,21 @@ impl Device {
     /// TOTAL read after each chunk. A stalled transfer is [`Error::StreamTimeout`] with the
     /// accelerator's counters.
     pub fn stream_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
+        if self.stream.is_none() {
+            return Err(Error::Stream {
+                backend: self.describe(),
+                detail: "no stream path is attached (Device::attach_stream)".into(),
+            });
+        }
+        self.stream_batch(inputs, timeout, &mut |_| {})
+    }
+
+    fn stream_batch(
+        &mut self,
+        inputs: &[Vec<i64>],
+        timeout: Duration,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Batch> {
         let m = self.bundle.manifest();
         let packing = m.packing().map_err(|e| Error::Stream {
             backend: self.describe(),
@@ -675,6 +702,7 @@ impl Device {
             }
             batch.total_cycles = batch.total_cycles.map(|t| t + total);
             done += n;
+            progress(n);
         }
         Ok(batch)
     }

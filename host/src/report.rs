@@ -71,9 +71,9 @@ pub fn read_inputs(path: &Path, bundle: &Bundle) -> Result<Inputs> {
 /// [[i64]], "cycles": [u64], "total_cycles": u64}`, one line; `total_cycles` when the device
 /// streams) or text (see [`format_batch`]). `batch` splits the inputs into batches of that many
 /// vectors (each one [`Device::run_batch`]; `None`: one batch); `timeout` bounds each transfer
-/// (or each window run). With more than one batch and stderr a terminal, a progress bar counts
-/// the vectors (feature `sim`, which carries indicatif). Nothing is printed unless every input
-/// ran.
+/// (or each window run). When stderr is a terminal, a progress bar counts the vectors after each
+/// transfer or window run (feature `sim`, which carries indicatif). Nothing is printed unless
+/// every input ran.
 pub fn run(
     dev: &mut Device,
     inputs: &Inputs,
@@ -83,12 +83,14 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Batch> {
     let per = batch.unwrap_or(inputs.rows.len()).max(1);
-    let parts = inputs.rows.chunks(per);
-    let progress = Progress::new(parts.len() > 1, inputs.rows.len() as u64);
+    let progress = Progress::new(inputs.rows.len() > 1, inputs.rows.len() as u64);
     let mut all = Batch::default();
-    for part in parts {
-        all.extend(dev.run_batch(part, timeout)?);
-        progress.inc(part.len() as u64);
+    for part in inputs.rows.chunks(per) {
+        let raw = part
+            .iter()
+            .map(|x| dev.quantize_inputs(x))
+            .collect::<Result<Vec<_>>>()?;
+        all.extend(dev.run_batch_raw_with(&raw, timeout, &mut |n| progress.inc(n as u64))?);
     }
     progress.finish();
     out.write_all(format_batch(&all, json).as_bytes())
