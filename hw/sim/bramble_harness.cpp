@@ -305,7 +305,7 @@ struct Sim {
     // stream inputs for the next edge (settled by the falling-edge eval).
     void advance_streams() {
         Dma& d = dma;
-        if (d.s_fire) {
+        if (d.s_fire && d.mm2s.busy) {
             d.tvalid = false;
             uint64_t n = std::min<uint64_t>(BEAT_BYTES, d.mm2s.length - d.mm2s.done);
             d.mm2s.done += n;
@@ -620,6 +620,12 @@ void bramble_sim_dma_write32(void* h, uint32_t off, uint32_t v) {
         // No buffer: every address decodes to nothing.
         if (d.mm2s.busy) d.mm2s.fail(SR_DEC_ERR);
         if (d.s2mm.busy) d.s2mm.fail(SR_DEC_ERR);
+    }
+    // A reset drops TVALID/TREADY at once: the next edge must not see the old handshake.
+    if (!d.mm2s.busy && !d.s2mm.busy) {
+        d.tvalid = d.tready = false;
+        drive_ports(s->top.get(), d, Streams{});
+        s->settle();
     }
 }
 
