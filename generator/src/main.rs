@@ -125,7 +125,8 @@ enum Cmd {
     },
     #[cfg(feature = "sim")]
     /// Run inputs through the generated RTL simulated by Verilator, exactly as a board would be
-    /// driven (AXI4-Lite transactions only). Same JSON as `infer`, plus cycles per input.
+    /// driven: the batch streams through the harness's AXI DMA model. Same JSON as `infer`, plus
+    /// cycles per input and the batch's total_cycles.
     Sim {
         /// Bundle directory written by `bramble generate`.
         dir: PathBuf,
@@ -137,12 +138,15 @@ enum Cmd {
         /// Replace an existing --trace file.
         #[arg(long)]
         force: bool,
-        /// Wall-clock limit per inference, e.g. `30s`, `500ms`.
+        /// Wall-clock limit per DMA transfer of a batch, e.g. `30s`, `500ms`.
         #[arg(long, default_value = "60s", value_parser = bramble_host::cli::parse_duration)]
         timeout: std::time::Duration,
         /// Where built simulation libraries are cached (default: the cargo target directory).
         #[arg(long)]
         sim_cache: Option<PathBuf>,
+        /// Stream the inputs in batches of N vectors (default: the whole file as one batch).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        batch: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -216,6 +220,7 @@ fn run(cli: Cli) -> Result<()> {
             force,
             timeout,
             sim_cache,
+            batch,
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
@@ -231,7 +236,8 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let mut dev = bramble_host::sim::open(bundle, &opts)?;
-            bramble_host::report::run(&mut dev, &inputs, timeout, json, &mut out)?;
+            let batch = batch.map(|n| n as usize);
+            bramble_host::report::run(&mut dev, &inputs, timeout, batch, json, &mut out)?;
             Ok(())
         }
         Cmd::Run {

@@ -16,6 +16,9 @@ use crate::manifest::Bundle;
 use crate::uio::{UioBackend, UioConfig};
 use crate::xdma::{XdmaBackend, XdmaConfig};
 
+/// A backend's stream path, if it has one.
+type BoxedStream = Box<dyn crate::stream::Stream>;
+
 /// Which way to reach the accelerator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendKind {
@@ -36,7 +39,7 @@ pub struct BackendArgs {
     #[arg(long, value_enum)]
     pub backend: BackendKind,
 
-    /// Per-run wait timeout (e.g. 500ms, 2s, 100us).
+    /// Per-run wait timeout, or per DMA transfer of a streamed batch (e.g. 500ms, 2s, 100us).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
 
@@ -89,6 +92,24 @@ pub struct BackendArgs {
     #[arg(long, value_name = "K")]
     pub xdma_event: Option<u32>,
 
+    /// uio: UIO name of the AXI DMA (PG021, simple mode) that streams batches (its device-tree
+    /// node name, or `uioN`); without it batches run through the register windows.
+    #[arg(long, value_name = "NAME")]
+    pub dma_uio: Option<String>,
+
+    /// uio with --dma-uio: the u-dma-buf device for the DMA buffer (`/dev/udmabufN`).
+    #[arg(long, default_value = "udmabuf0", value_name = "NAME")]
+    pub udmabuf: String,
+
+    /// xdma: the core is in AXI4-Stream mode: batches stream through h2c/c2h (the windows go
+    /// through the user BAR).
+    #[arg(long)]
+    pub xdma_stream: bool,
+
+    /// Split the input file into batches of N vectors (each streamed as one batch).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: Option<u64>,
+
     /// Simulation only: write an FST waveform.
     #[arg(long, value_name = "FILE.fst")]
     pub trace: Option<PathBuf>,
@@ -123,13 +144,68 @@ impl BackendArgs {
         let bundle = self.load_bundle(dir)?;
         let inputs = crate::report::read_inputs(input, &bundle)?;
         let mut dev = self.open(bundle)?;
-        crate::report::run(&mut dev, &inputs, self.timeout, json, out)
+        let batch = self.batch.map(|n| n as usize);
+        crate::report::run(&mut dev, &inputs, self.timeout, batch, json, out)
     }
 
-    /// Opens the selected backend for `bundle` and identifies the device.
+    /// Opens the selected backend for `bundle`, identifies the device and attaches its stream
+    /// path if it has one (sim: the harness's DMA model; uio with --dma-uio: the AXI DMA and a
+    /// u-dma-buf buffer; xdma with --xdma-stream: the h2c/c2h streams).
     pub fn open(&self, bundle: Bundle) -> Result<Device> {
-        let backend = self.open_backend(Some(&bundle))?;
-        Device::open(bundle, backend)
+        let (backend, stream) = self.open_parts(&bundle)?;
+        let mut dev = Device::open(bundle, backend)?;
+        if let Some(s) = stream {
+            dev.attach_stream(s)?;
+        }
+        Ok(dev)
+    }
+
+    fn open_parts(&self, bundle: &Bundle) -> Result<(Box<dyn Backend>, Option<BoxedStream>)> {
+        match self.backend {
+            #[cfg(feature = "sim")]
+            BackendKind::Sim => {
+                let sim = self.open_sim_backend(bundle)?;
+                let stream: Option<BoxedStream> = match sim.has_streams() {
+                    true => Some(Box::new(sim.dma(&crate::sim::SimStreamConfig::default())?)),
+                    false => None,
+                };
+                Ok((Box::new(sim), stream))
+            }
+            BackendKind::Uio => {
+                let backend = self.open_backend(Some(bundle))?;
+                let stream = match &self.dma_uio {
+                    Some(name) => Some(Box::new(crate::udmabuf::open_zynq_dma(
+                        &self.sysfs_root,
+                        &self.dev_root,
+                        name,
+                        &self.udmabuf,
+                        !self.no_irq,
+                    )?) as BoxedStream),
+                    None => None,
+                };
+                Ok((backend, stream))
+            }
+            BackendKind::Xdma if self.xdma_stream => {
+                let cfg = self.xdma_config();
+                let space = bundle.address_space();
+                let backend = XdmaBackend::open(&cfg, space)?;
+                let stream = crate::xdma::XdmaStream::open(&cfg)?;
+                Ok((Box::new(backend), Some(Box::new(stream))))
+            }
+            _ => Ok((self.open_backend(Some(bundle))?, None)),
+        }
+    }
+
+    fn xdma_config(&self) -> XdmaConfig {
+        XdmaConfig {
+            dev_root: self.dev_root.clone(),
+            index: self.xdma_index,
+            channel: self.xdma_channel,
+            bar_offset: self.bar_offset,
+            axi_base: self.axi_base,
+            event: self.xdma_event,
+            stream: self.xdma_stream,
+        }
     }
 
     /// Opens the selected backend without identifying anything. Without a bundle only window 0's
@@ -175,22 +251,17 @@ impl BackendArgs {
                 };
                 Box::new(DevMemBackend::open(&cfg, space)?)
             }
-            BackendKind::Xdma => {
-                let cfg = XdmaConfig {
-                    dev_root: self.dev_root.clone(),
-                    index: self.xdma_index,
-                    channel: self.xdma_channel,
-                    bar_offset: self.bar_offset,
-                    axi_base: self.axi_base,
-                    event: self.xdma_event,
-                };
-                Box::new(XdmaBackend::open(&cfg, space)?)
-            }
+            BackendKind::Xdma => Box::new(XdmaBackend::open(&self.xdma_config(), space)?),
         })
     }
 
     #[cfg(feature = "sim")]
     fn open_sim(&self, bundle: &Bundle) -> Result<Box<dyn Backend>> {
+        Ok(Box::new(self.open_sim_backend(bundle)?))
+    }
+
+    #[cfg(feature = "sim")]
+    fn open_sim_backend(&self, bundle: &Bundle) -> Result<crate::sim::SimBackend> {
         let opts = crate::sim::SimOptions {
             cache_dir: self.sim_cache.clone(),
             trace: self.trace.clone(),
@@ -199,11 +270,7 @@ impl BackendArgs {
             jobs: None,
         };
         let lib = crate::sim::build(bundle, &opts)?;
-        Ok(Box::new(crate::sim::SimBackend::new(
-            &lib,
-            bundle,
-            opts.trace.as_deref(),
-        )?))
+        crate::sim::SimBackend::new(&lib, bundle, opts.trace.as_deref())
     }
 
     #[cfg(not(feature = "sim"))]
@@ -242,7 +309,7 @@ pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Usage { .. } => exit::USAGE,
         Error::Mismatch { .. } => exit::MISMATCH,
-        Error::Timeout { .. } => exit::TIMEOUT,
+        Error::Timeout { .. } | Error::StreamTimeout { .. } => exit::TIMEOUT,
         Error::DeviceAbsent { .. } | Error::PermissionDenied { .. } | Error::MapTooSmall { .. } => {
             exit::DEVICE
         }

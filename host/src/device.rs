@@ -1,6 +1,11 @@
 //! `Device`: the one driver sequence every backend uses (identify, write inputs, start, wait, read
 //! outputs and cycles), over a [`Backend`]. Shaped like PYNQ/XRT: open, run, wait with a
 //! `Duration`, read back; `Run` is the handle of a started run.
+//!
+//! Batches stream (docs/register-map.md "Streams") when a [`Stream`] is attached: the inputs are
+//! packed with `bramble_abi::stream::Packing`, the stream registers programmed around one
+//! transfer per chunk that fits the transport, and the outputs unpacked; without a stream a batch
+//! runs vector by vector through the register windows.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -13,6 +18,7 @@ use crate::manifest::{
     Bundle, CONTROL_IRQ_ENABLE, CONTROL_START, MAGIC, REGMAP_VERSION, STATUS_BUSY, STATUS_DONE,
     STATUS_IRQ_PENDING,
 };
+use crate::stream::{Stream, StreamFault};
 use bramble_abi::numeric;
 use bramble_abi::regs::{self, geometry, sizes};
 
@@ -190,12 +196,18 @@ pub struct Output {
 }
 
 /// Outputs of a batch; serialises as the JSON `bramble sim` / `bramble-host run --json` print:
-/// `{"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]}`.
+/// `{"outputs": [[f64]], "raw": [[i64]], "cycles": [u64], "total_cycles": u64}`
+/// (`total_cycles` only for a streamed batch).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Batch {
     pub outputs: Vec<Vec<f64>>,
     pub raw: Vec<Vec<i64>>,
+    /// Compute cycles of each vector (CYCLES, or the stream's cycles beat).
     pub cycles: Vec<u64>,
+    /// A streamed batch: the sum over its transfers of TOTAL (clock cycles from the first input
+    /// beat to the last output beat of the transfer). `None` for a batch run through the windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_cycles: Option<u64>,
 }
 
 impl Batch {
@@ -204,6 +216,18 @@ impl Batch {
         self.raw.push(o.raw);
         self.cycles.push(o.cycles);
     }
+
+    /// Appends `other` (the next part of the same input file): outputs in order, total cycles
+    /// added.
+    pub fn extend(&mut self, other: Batch) {
+        self.outputs.extend(other.outputs);
+        self.raw.extend(other.raw);
+        self.cycles.extend(other.cycles);
+        self.total_cycles = match (self.total_cycles, other.total_cycles) {
+            (None, t) | (t, None) => t,
+            (Some(a), Some(b)) => Some(a + b),
+        };
+    }
 }
 
 /// An opened, identified accelerator. Dropping it releases the backend (mapping, files, model).
@@ -211,6 +235,7 @@ pub struct Device {
     bundle: Bundle,
     backend: Box<dyn Backend>,
     identity: Identity,
+    stream: Option<Box<dyn Stream>>,
 }
 
 impl fmt::Debug for Device {
@@ -245,7 +270,34 @@ impl Device {
             bundle,
             backend,
             identity,
+            stream: None,
         })
+    }
+
+    /// Streams batches through `stream` from now on ([`Device::run_batch`]). The STREAM register
+    /// must report the bundle's TDATA and lane widths.
+    pub fn attach_stream(&mut self, stream: Box<dyn Stream>) -> Result<()> {
+        let want = self.bundle.manifest().stream_format();
+        let found = self.read_register(regs::STREAM.offset)?;
+        if found != want {
+            return Err(Error::Mismatch {
+                field: "STREAM (TDATA and lane bits)",
+                expected: format!("{want:#x}"),
+                found: format!("{found:#x}"),
+            });
+        }
+        self.stream = Some(stream);
+        Ok(())
+    }
+
+    /// True when batches stream ([`Device::attach_stream`]).
+    pub fn has_stream(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// The attached stream's description.
+    pub fn stream_describe(&self) -> Option<String> {
+        self.stream.as_ref().map(|s| s.describe())
     }
 
     /// The bundle this device was checked against.
@@ -436,22 +488,235 @@ impl Device {
         self.run_raw(&raw, timeout)
     }
 
-    /// Many inferences on floats; `timeout` applies to each run's wait.
+    /// Many inferences on floats (quantised per the manifest): streamed when a stream is
+    /// attached, else one window run each. `timeout` bounds each DMA transfer (or each run).
     pub fn run_batch(&mut self, inputs: &[Vec<f64>], timeout: Duration) -> Result<Batch> {
+        let raw = inputs
+            .iter()
+            .map(|x| self.quantize_inputs(x))
+            .collect::<Result<Vec<_>>>()?;
+        self.run_batch_raw(&raw, timeout)
+    }
+
+    /// Many inferences on raw integers: streamed when a stream is attached
+    /// ([`Device::stream_batch_raw`]), else one window run each; `timeout` bounds each transfer
+    /// (or each run's wait).
+    pub fn run_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
+        self.run_batch_raw_with(inputs, timeout, &mut |_| {})
+    }
+
+    /// [`Device::run_batch_raw`], calling `progress(vectors)` after each transfer (or each
+    /// window run) with the vectors it completed (for a progress bar).
+    pub fn run_batch_raw_with(
+        &mut self,
+        inputs: &[Vec<i64>],
+        timeout: Duration,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Batch> {
+        if self.stream.is_some() {
+            return self.stream_batch(inputs, timeout, progress);
+        }
         let mut batch = Batch::default();
         for x in inputs {
-            batch.push(self.run(x, timeout)?);
+            batch.push(self.run_raw(x, timeout)?);
+            progress(1);
         }
         Ok(batch)
     }
 
-    /// Many inferences on raw integers; `timeout` applies to each run's wait.
-    pub fn run_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
-        let mut batch = Batch::default();
+    /// Streams a batch of raw inputs through the attached stream: SCTRL.CLEAR, TLAST_EVERY =
+    /// vectors per transfer, SCTRL.RUN | CYCLES_BEAT, one transfer per chunk that fits the
+    /// transport (`timeout` bounds each), the outputs and each vector's cycles beat unpacked, and
+    /// TOTAL read after each chunk. A stalled transfer is [`Error::StreamTimeout`] with the
+    /// accelerator's counters.
+    pub fn stream_batch_raw(&mut self, inputs: &[Vec<i64>], timeout: Duration) -> Result<Batch> {
+        if self.stream.is_none() {
+            return Err(Error::Stream {
+                backend: self.describe(),
+                detail: "no stream path is attached (Device::attach_stream)".into(),
+            });
+        }
+        self.stream_batch(inputs, timeout, &mut |_| {})
+    }
+
+    fn stream_batch(
+        &mut self,
+        inputs: &[Vec<i64>],
+        timeout: Duration,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Batch> {
+        let m = self.bundle.manifest();
+        let packing = m.packing().map_err(|e| Error::Stream {
+            backend: self.describe(),
+            detail: format!("the bundle's stream packing: {e}"),
+        })?;
+        let (in_size, out_size, bits) = (m.input.size, m.output.size, m.act_bits);
+        let frac = m.output.frac_bits;
+        let beat_bytes = (packing.tdata_bits() / 8) as usize;
+        let in_beats = packing.beats(in_size);
+        // Output beats per vector: the activations, then the cycles beat (SCTRL.CYCLES_BEAT).
+        let out_beats = packing.beats(out_size) + 1;
+        let (in_bytes, out_bytes) = (in_beats * beat_bytes, out_beats * beat_bytes);
+
+        let mut packed = Vec::with_capacity(inputs.len() * in_bytes);
         for x in inputs {
-            batch.push(self.run_raw(x, timeout)?);
+            if x.len() != in_size {
+                return Err(Error::Length {
+                    what: "input",
+                    expected: in_size,
+                    found: x.len(),
+                });
+            }
+            if let Some(index) = x.iter().position(|&v| !numeric::fits(v, bits)) {
+                return Err(Error::RawRange {
+                    index,
+                    value: x[index],
+                    bits,
+                });
+            }
+            let beats = packing.pack(x).map_err(|e| Error::Stream {
+                backend: self.describe(),
+                detail: e.to_string(),
+            })?;
+            for b in beats {
+                packed.extend_from_slice(&b.to_le_bytes()[..beat_bytes]);
+            }
+        }
+        let per = {
+            let stream = self.stream.as_ref().expect("checked by the caller");
+            stream.max_vectors(in_bytes, out_bytes)
+        };
+        if per == 0 {
+            return Err(Error::Stream {
+                backend: self.stream_describe().unwrap_or_default(),
+                detail: format!(
+                    "one vector ({in_bytes} input and {out_bytes} output bytes) does not fit \
+                     one transfer"
+                ),
+            });
+        }
+        self.ensure_idle()?;
+        if self.read_register(regs::SSTATUS.offset)? & regs::SSTATUS_ACTIVE != 0 {
+            return Err(Error::Stream {
+                backend: self.describe(),
+                detail: "SSTATUS.ACTIVE is set before the batch: an earlier stream is still \
+                         in flight (reset the device after a stalled stream)"
+                    .into(),
+            });
+        }
+
+        let mut batch = Batch {
+            total_cycles: Some(0),
+            ..Batch::default()
+        };
+        let mut done = 0usize;
+        for chunk in inputs.chunks(per) {
+            let n = chunk.len();
+            let input = &packed[done * in_bytes..(done + n) * in_bytes];
+            let mut output = vec![0u8; n * out_bytes];
+            self.write_register(regs::SCTRL.offset, regs::SCTRL_CLEAR)?;
+            self.write_register(regs::TLAST_EVERY.offset, n as u32)?;
+            self.write_register(regs::IRQ_COUNT.offset, 0)?;
+            self.write_register(
+                regs::SCTRL.offset,
+                regs::SCTRL_RUN | regs::SCTRL_CYCLES_BEAT,
+            )?;
+            let stream = self.stream.as_mut().expect("checked by the caller");
+            let result = stream.transfer(input, &mut output, timeout);
+            let sim_cycles = stream.sim_cycles();
+            // Stop input at the next vector boundary whatever happened.
+            self.write_register(regs::SCTRL.offset, regs::SCTRL_CYCLES_BEAT)?;
+            let got = match result {
+                Ok(got) => got,
+                Err(StreamFault::Failed(e)) => return Err(e),
+                Err(StreamFault::Timeout {
+                    elapsed,
+                    sent,
+                    received,
+                    detail,
+                }) => {
+                    let streamed = self.read_register(regs::VECTORS.offset)?;
+                    let in_b = self.read_register(regs::IN_BEATS.offset)?;
+                    let out_b = self.read_register(regs::OUT_BEATS.offset)?;
+                    let bytes = |v: Option<u64>| v.map_or("unknown".to_string(), |b| b.to_string());
+                    return Err(Error::StreamTimeout {
+                        timeout,
+                        elapsed,
+                        vectors: n,
+                        done_before: done,
+                        streamed,
+                        in_beats: in_b,
+                        in_beats_expected: (n * in_beats) as u64,
+                        out_beats: out_b,
+                        out_beats_expected: (n * out_beats) as u64,
+                        transport: format!(
+                            "{}: {detail}; bytes sent {}, received {}",
+                            self.stream_describe().unwrap_or_default(),
+                            bytes(sent),
+                            bytes(received)
+                        ),
+                        sim_cycles,
+                    });
+                }
+            };
+            let vectors = self.read_register(regs::VECTORS.offset)?;
+            let sstatus = self.read_register(regs::SSTATUS.offset)?;
+            if got != output.len() || vectors as usize != n {
+                return Err(Error::Stream {
+                    backend: self.stream_describe().unwrap_or_default(),
+                    detail: format!(
+                        "short transfer: {got} of {} output bytes for {n} vector(s) ({} beats \
+                         of {beat_bytes} bytes each); VECTORS {vectors}, OUT_BEATS {}",
+                        output.len(),
+                        n * out_beats,
+                        self.read_register(regs::OUT_BEATS.offset)?
+                    ),
+                });
+            }
+            if sstatus & regs::SSTATUS_FRAMING != 0 {
+                return Err(Error::Stream {
+                    backend: self.describe(),
+                    detail: "SSTATUS.FRAMING: an input beat carried TLAST inside a vector".into(),
+                });
+            }
+            let total = self.read_pair(regs::TOTAL_HI.offset, regs::TOTAL_LO.offset)?;
+            for v in output.chunks_exact(out_bytes) {
+                let beats: Vec<u64> = v
+                    .chunks_exact(beat_bytes)
+                    .map(|b| {
+                        let mut w = [0u8; 8];
+                        w[..beat_bytes].copy_from_slice(b);
+                        u64::from_le_bytes(w)
+                    })
+                    .collect();
+                let (data, cycles) = beats.split_at(out_beats - 1);
+                let raw = packing.unpack(data, out_size).map_err(|e| Error::Stream {
+                    backend: self.describe(),
+                    detail: e.to_string(),
+                })?;
+                batch.push(Output {
+                    values: raw.iter().map(|&r| numeric::dequantize(r, frac)).collect(),
+                    raw,
+                    cycles: cycles[0],
+                });
+            }
+            batch.total_cycles = batch.total_cycles.map(|t| t + total);
+            done += n;
+            progress(n);
         }
         Ok(batch)
+    }
+
+    /// A 64-bit counter from HI:LO, re-reading LO if HI changed in between (never loops).
+    fn read_pair(&mut self, hi_off: u64, lo_off: u64) -> Result<u64> {
+        let mut hi = self.read_register(hi_off)?;
+        let mut lo = self.read_register(lo_off)?;
+        let hi2 = self.read_register(hi_off)?;
+        if hi2 != hi {
+            hi = hi2;
+            lo = self.read_register(lo_off)?;
+        }
+        Ok(((hi as u64) << 32) | lo as u64)
     }
 }
 

@@ -82,6 +82,35 @@ pub enum Error {
         sim_cycles: Option<u64>,
     },
 
+    /// A streamed batch did not come back within the timeout: how far it got, from the
+    /// accelerator's counters (since this transfer's SCTRL.CLEAR) and the transport.
+    #[error("stream stalled: timed out after {elapsed:?} (timeout {timeout:?}) streaming {vectors} vector(s) \
+        ({done_before} delivered before this transfer); the accelerator counted VECTORS {streamed}, \
+        IN_BEATS {in_beats} of {in_beats_expected}, OUT_BEATS {out_beats} of {out_beats_expected}; \
+        {transport}{}", sim_cycles.map(|c| format!("; {c} simulated cycles reached")).unwrap_or_default())]
+    StreamTimeout {
+        timeout: Duration,
+        elapsed: Duration,
+        /// Vectors in the stalled transfer.
+        vectors: usize,
+        /// Vectors of the batch delivered by earlier transfers.
+        done_before: usize,
+        /// VECTORS, IN_BEATS, OUT_BEATS as read after the stall.
+        streamed: u32,
+        in_beats: u32,
+        in_beats_expected: u64,
+        out_beats: u32,
+        out_beats_expected: u64,
+        /// What the transport (DMA, XDMA) knows: bytes moved and its state.
+        transport: String,
+        sim_cycles: Option<u64>,
+    },
+
+    /// The stream path failed: a DMA error bit, a short or malformed transfer, a framing error,
+    /// or a backend without a stream path asked to stream.
+    #[error("{backend}: {detail}")]
+    Stream { backend: String, detail: String },
+
     /// The accelerator is still running (an earlier run timed out and was not waited for): inputs
     /// must not be written and a START would be ignored, so nothing is touched.
     #[error("the accelerator is busy (STATUS.BUSY is set, probably an earlier run that timed out); wait for it to finish before writing inputs or starting")]
@@ -206,5 +235,11 @@ impl Error {
     /// True for [`Error::Timeout`], the one error after which waiting again makes sense.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+
+    /// True for [`Error::Timeout`] and [`Error::StreamTimeout`]: the device did not finish in
+    /// time (exit code 4).
+    pub fn is_any_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::StreamTimeout { .. })
     }
 }

@@ -1,8 +1,13 @@
 //! An in-process model of docs/register-map.md implementing [`Backend`]: for tests of the driver
 //! sequence and of code built on the host API (the generator's CLI) without Verilator or a board.
-//! It models the identification block, CONTROL/STATUS (W1C), CYCLES, both windows and the IRQ.
+//! It models the identification block, CONTROL/STATUS (W1C), CYCLES, both windows and the IRQ,
+//! and the streams of register map v3: [`FakeAccelerator::stream`] returns a [`Stream`] that
+//! computes whole batches and keeps the stream registers (SCTRL, TLAST_EVERY, VECTORS, IN_BEATS,
+//! OUT_BEATS, SSTATUS, BUSY, TOTAL) as the RTL would, so the batch driver is testable without
+//! Verilator.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::backend::{check_access, Backend, Event};
 use crate::error::Result;
@@ -10,11 +15,40 @@ use crate::manifest::{
     Bundle, CONTROL_IRQ_ENABLE, CONTROL_START, MAGIC, REGMAP_VERSION, STATUS_BUSY, STATUS_DONE,
     STATUS_IRQ_PENDING,
 };
+use crate::stream::{Stream, StreamFault};
 use bramble_abi::numeric::sign_extend;
 use bramble_abi::regs;
+use bramble_abi::stream::Packing;
 
 /// The "network" of a fake accelerator: raw inputs to raw outputs.
 pub type FakeNetwork = Box<dyn Fn(&[i64]) -> Vec<i64> + Send>;
+
+/// The stream side's state, shared by the register model and its [`FakeStream`].
+#[derive(Debug, Clone, Default)]
+pub struct StreamState {
+    pub sctrl: u32,
+    pub tlast_every: u32,
+    pub irq_count: u32,
+    pub vectors: u32,
+    pub in_beats: u32,
+    pub out_beats: u32,
+    pub sstatus: u32,
+    pub busy: u64,
+    pub total: u64,
+    /// The consumer stops taking output after this many vectors (a stalled stream); `None`:
+    /// never stalls.
+    pub stall_after: Option<u32>,
+}
+
+struct Shared {
+    network: FakeNetwork,
+    stream: StreamState,
+    run_cycles: u64,
+}
+
+fn lock(s: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A register-accurate fake accelerator.
 pub struct FakeAccelerator {
@@ -30,7 +64,9 @@ pub struct FakeAccelerator {
     /// Cycles reported per run.
     pub run_cycles: u64,
     act_bits: u32,
-    network: FakeNetwork,
+    shared: Arc<Mutex<Shared>>,
+    packing: Option<Packing>,
+    in_size: usize,
     inputs: Vec<u32>,
     outputs: Vec<u32>,
     busy_left: Option<u32>,
@@ -56,7 +92,16 @@ impl FakeAccelerator {
             latency: Some(3),
             run_cycles: 17,
             act_bits: m.act_bits,
-            network,
+            shared: Arc::new(Mutex::new(Shared {
+                network,
+                stream: StreamState {
+                    tlast_every: 1,
+                    ..StreamState::default()
+                },
+                run_cycles: 17,
+            })),
+            packing: m.packing().ok(),
+            in_size: m.input.size,
             inputs: vec![0; m.input.size],
             outputs: vec![0; m.output.size],
             busy_left: None,
@@ -71,7 +116,7 @@ impl FakeAccelerator {
     fn finish(&mut self) {
         let bits = self.act_bits;
         let raw: Vec<i64> = self.inputs.iter().map(|&w| sign_extend(w, bits)).collect();
-        let out = (self.network)(&raw);
+        let out = (lock(&self.shared).network)(&raw);
         for (o, v) in self.outputs.iter_mut().zip(out) {
             *o = v as u32;
         }
@@ -79,6 +124,7 @@ impl FakeAccelerator {
         self.done = true;
         self.irq_pending = true;
         self.cycles = self.run_cycles;
+        lock(&self.shared).stream.busy += self.run_cycles;
     }
 
     fn status(&self) -> u32 {
@@ -89,6 +135,77 @@ impl FakeAccelerator {
 }
 
 impl FakeAccelerator {
+    /// The stream path of this fake ([`crate::Device::attach_stream`]), sharing its registers.
+    /// `None` when the bundle has no valid stream packing.
+    pub fn stream(&self) -> Option<FakeStream> {
+        Some(FakeStream {
+            shared: self.shared.clone(),
+            packing: self.packing?,
+            in_size: self.in_size,
+            out_size: self.outputs.len(),
+            act_bits: self.act_bits,
+        })
+    }
+
+    /// The stream registers now (tests inspect and edit them, e.g. `stall_after`).
+    pub fn stream_state(&self) -> StreamState {
+        lock(&self.shared).stream.clone()
+    }
+
+    /// Sets the vectors after which the fake's consumer stalls.
+    pub fn set_stall_after(&mut self, n: Option<u32>) {
+        lock(&self.shared).stream.stall_after = n;
+    }
+
+    fn stream_read(&self, offset: u64) -> Option<u32> {
+        let sh = lock(&self.shared);
+        let st = &sh.stream;
+        let fmt = self
+            .packing
+            .map_or(0, |p| regs::stream_format(p.tdata_bits(), p.lane_bits()));
+        Some(match offset {
+            o if o == regs::STREAM.offset => fmt,
+            o if o == regs::SCTRL.offset => st.sctrl & (regs::SCTRL_RUN | regs::SCTRL_CYCLES_BEAT),
+            o if o == regs::TLAST_EVERY.offset => st.tlast_every,
+            o if o == regs::IRQ_COUNT.offset => st.irq_count,
+            o if o == regs::VECTORS.offset => st.vectors,
+            o if o == regs::IN_BEATS.offset => st.in_beats,
+            o if o == regs::OUT_BEATS.offset => st.out_beats,
+            o if o == regs::SSTATUS.offset => st.sstatus,
+            o if o == regs::BUSY_LO.offset => st.busy as u32,
+            o if o == regs::BUSY_HI.offset => (st.busy >> 32) as u32,
+            o if o == regs::TOTAL_LO.offset => st.total as u32,
+            o if o == regs::TOTAL_HI.offset => (st.total >> 32) as u32,
+            _ => return None,
+        })
+    }
+
+    fn stream_write(&mut self, offset: u64, value: u32) -> bool {
+        let mut sh = lock(&self.shared);
+        sh.run_cycles = self.run_cycles;
+        let st = &mut sh.stream;
+        match offset {
+            o if o == regs::SCTRL.offset => {
+                st.sctrl = value & (regs::SCTRL_RUN | regs::SCTRL_CYCLES_BEAT);
+                if value & regs::SCTRL_CLEAR != 0 {
+                    st.vectors = 0;
+                    st.in_beats = 0;
+                    st.out_beats = 0;
+                    st.busy = 0;
+                    st.total = 0;
+                    st.sstatus &= regs::SSTATUS_ACTIVE;
+                }
+            }
+            o if o == regs::TLAST_EVERY.offset => st.tlast_every = value,
+            o if o == regs::IRQ_COUNT.offset => st.irq_count = value,
+            o if o == regs::SSTATUS.offset => {
+                st.sstatus &= !(value & (regs::SSTATUS_COUNT | regs::SSTATUS_FRAMING))
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// The activation a window offset addresses (the register map's bank layout), if any.
     fn index(&self, offset: u64) -> Option<usize> {
         let pes = regs::geometry::unpack(self.geometry).0 as usize;
@@ -132,6 +249,7 @@ impl Backend for FakeAccelerator {
             }
             0 if offset == regs::CYCLES_LO.offset => self.cycles as u32,
             0 if offset == regs::CYCLES_HI.offset => (self.cycles >> 32) as u32,
+            0 => self.stream_read(offset).unwrap_or(0),
             1 => idx.and_then(|i| self.inputs.get(i)).copied().unwrap_or(0),
             2 => idx.and_then(|i| self.outputs.get(i)).copied().unwrap_or(0),
             _ => 0,
@@ -159,6 +277,7 @@ impl Backend for FakeAccelerator {
                     self.irq_pending = false;
                 }
             }
+            0 if self.stream_write(offset, value) => {}
             1 if self.busy_left.is_none() => {
                 let bits = self.act_bits;
                 if let Some(slot) = idx.and_then(|i| self.inputs.get_mut(i)) {
@@ -182,5 +301,112 @@ impl Backend for FakeAccelerator {
         // polls STATUS (which advances the run) with its bounded sleep.
         let _ = timeout;
         Ok(Event::Unsupported)
+    }
+}
+
+/// The fake's stream path: a whole transfer computed at once, the stream registers kept as the
+/// RTL keeps them (docs/register-map.md "Streams"): input framed by count, TLAST after every
+/// TLAST_EVERY-th vector, a cycles beat with SCTRL.CYCLES_BEAT, and each vector taking
+/// `run_cycles` with its I/O overlapped (TOTAL = vectors * run_cycles + one vector's beats).
+pub struct FakeStream {
+    shared: Arc<Mutex<Shared>>,
+    packing: Packing,
+    in_size: usize,
+    out_size: usize,
+    act_bits: u32,
+}
+
+impl Stream for FakeStream {
+    fn describe(&self) -> String {
+        "fake stream".into()
+    }
+
+    fn max_vectors(&self, in_bytes: usize, out_bytes: usize) -> usize {
+        // A small "buffer", so batch splitting is exercised: 4 KiB.
+        4096 / (in_bytes + out_bytes).max(1)
+    }
+
+    fn transfer(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, StreamFault> {
+        let began = Instant::now();
+        let p = self.packing;
+        let bb = (p.tdata_bits() / 8) as usize;
+        let in_beats = p.beats(self.in_size);
+        let mut sh = lock(&self.shared);
+        let run_cycles = sh.run_cycles;
+        let mut got = 0usize;
+        let stalled = |sh: &MutexGuard<'_, Shared>| {
+            sh.stream.sctrl & regs::SCTRL_RUN == 0
+                || sh
+                    .stream
+                    .stall_after
+                    .is_some_and(|n| sh.stream.vectors >= n)
+        };
+        for (k, vin) in input.chunks(in_beats * bb).enumerate() {
+            if stalled(&sh) {
+                drop(sh);
+                std::thread::sleep(timeout.saturating_sub(began.elapsed()));
+                return Err(StreamFault::Timeout {
+                    elapsed: began.elapsed(),
+                    sent: None,
+                    received: Some(got as u64),
+                    detail: format!("the fake consumer stalled after {k} vector(s)"),
+                });
+            }
+            let beats: Vec<u64> = vin
+                .chunks(bb)
+                .map(|b| {
+                    let mut w = [0u8; 8];
+                    w[..b.len()].copy_from_slice(b);
+                    u64::from_le_bytes(w)
+                })
+                .collect();
+            sh.stream.in_beats = sh.stream.in_beats.wrapping_add(beats.len() as u32);
+            let raw = p.unpack(&beats, self.in_size).map_err(|e| {
+                StreamFault::Failed(crate::Error::Stream {
+                    backend: "fake stream".into(),
+                    detail: e.to_string(),
+                })
+            })?;
+            let out = (sh.network)(&raw);
+            let out: Vec<i64> = out
+                .iter()
+                .take(self.out_size)
+                .map(|&v| sign_extend(v as u32, self.act_bits))
+                .collect();
+            let mut beats = p.pack(&out).map_err(|e| {
+                StreamFault::Failed(crate::Error::Stream {
+                    backend: "fake stream".into(),
+                    detail: e.to_string(),
+                })
+            })?;
+            if sh.stream.sctrl & regs::SCTRL_CYCLES_BEAT != 0 {
+                beats.push(run_cycles);
+            }
+            for b in &beats {
+                if got + bb > output.len() {
+                    break;
+                }
+                output[got..got + bb].copy_from_slice(&b.to_le_bytes()[..bb]);
+                got += bb;
+                sh.stream.out_beats = sh.stream.out_beats.wrapping_add(1);
+            }
+            sh.stream.vectors = sh.stream.vectors.wrapping_add(1);
+            sh.stream.busy += run_cycles;
+            sh.stream.total =
+                sh.stream.vectors as u64 * run_cycles + (in_beats + beats.len()) as u64;
+            if sh.stream.irq_count != 0 && sh.stream.vectors == sh.stream.irq_count {
+                sh.stream.sstatus |= regs::SSTATUS_COUNT;
+            }
+            let every = sh.stream.tlast_every.max(1);
+            if sh.stream.vectors % every == 0 || got >= output.len() {
+                break;
+            }
+        }
+        Ok(got)
     }
 }

@@ -23,6 +23,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod device;
 pub mod devmem;
+pub mod dma;
 pub mod error;
 pub mod fake;
 pub mod fpga_manager;
@@ -31,14 +32,17 @@ pub mod manifest;
 #[allow(unsafe_code)]
 pub mod mmio;
 pub mod report;
+pub mod stream;
 
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod udmabuf;
 pub mod uio;
 pub mod xdma;
 
 pub use backend::{Backend, Event};
 pub use device::{Batch, Completion, Device, Identity, Output, Run};
 pub use error::{Error, Result};
+pub use stream::{Stream, StreamFault};
 
 pub use manifest::{Bundle, Manifest};

@@ -117,8 +117,8 @@ pub mod harness {
     use crate::error::{Error, Result};
 
     /// The ABI version this crate expects from `bramble_sim_abi_version` (2: `bramble_sim_new`
-    /// takes the memory directory).
-    pub const ABI_VERSION: u32 = 2;
+    /// takes the memory directory; 3: stream ports and the AXI DMA model).
+    pub const ABI_VERSION: u32 = 3;
 
     type Handle = *mut c_void;
 
@@ -134,6 +134,17 @@ pub mod harness {
         finished: unsafe extern "C" fn(Handle) -> i32,
         write32: unsafe extern "C" fn(Handle, u32, u32, u64) -> i32,
         read32: unsafe extern "C" fn(Handle, u32, *mut u32, u64) -> i32,
+        dma_config: unsafe extern "C" fn(Handle, u64, u64, u32, u32, u64) -> i32,
+        dma_buf_size: unsafe extern "C" fn(Handle) -> u64,
+        dma_buf_base: unsafe extern "C" fn(Handle) -> u64,
+        dma_buf_write: unsafe extern "C" fn(Handle, u64, *const u8, u64) -> i32,
+        dma_buf_read: unsafe extern "C" fn(Handle, u64, *mut u8, u64) -> i32,
+        dma_read32: unsafe extern "C" fn(Handle, u32) -> u32,
+        dma_write32: unsafe extern "C" fn(Handle, u32, u32),
+        dma_irq: unsafe extern "C" fn(Handle) -> i32,
+        step_until_dma_irq: unsafe extern "C" fn(Handle, u32, u64) -> u64,
+        dma_moved: unsafe extern "C" fn(Handle, i32) -> u64,
+        beat_bytes: unsafe extern "C" fn() -> u32,
     }
 
     /// One simulated model instance and the library it came from.
@@ -214,6 +225,17 @@ pub mod harness {
                 finished: sym!("bramble_sim_finished"),
                 write32: sym!("bramble_sim_write32"),
                 read32: sym!("bramble_sim_read32"),
+                dma_config: sym!("bramble_sim_dma_config"),
+                dma_buf_size: sym!("bramble_sim_dma_buf_size"),
+                dma_buf_base: sym!("bramble_sim_dma_buf_base"),
+                dma_buf_write: sym!("bramble_sim_dma_buf_write"),
+                dma_buf_read: sym!("bramble_sim_dma_buf_read"),
+                dma_read32: sym!("bramble_sim_dma_read32"),
+                dma_write32: sym!("bramble_sim_dma_write32"),
+                dma_irq: sym!("bramble_sim_dma_irq"),
+                step_until_dma_irq: sym!("bramble_sim_step_until_dma_irq"),
+                dma_moved: sym!("bramble_sim_dma_moved"),
+                beat_bytes: sym!("bramble_sim_beat_bytes"),
             };
             let trace_c = match trace {
                 Some(t) => {
@@ -318,6 +340,94 @@ pub mod harness {
             // SAFETY: see `reset`; `value` is a valid u32 the harness writes on success.
             let code = unsafe { (self.fns.read32)(self.handle, addr, &mut value, max_cycles) };
             (self.access(code), value)
+        }
+    }
+
+    /// The harness's DMA model (hw/sim/bramble_harness.cpp, ABI 3).
+    impl Harness {
+        /// Gives the DMA model a buffer of `size` bytes at bus address `base`, with MM2S
+        /// presenting a beat in `valid_pct` percent of clocks and S2MM ready in `ready_pct`
+        /// percent, choices seeded by `seed`; resets the DMA. False if the harness refused (a
+        /// zero size or base, a range that wraps).
+        pub fn dma_config(
+            &mut self,
+            base: u64,
+            size: u64,
+            valid_pct: u32,
+            ready_pct: u32,
+            seed: u64,
+        ) -> bool {
+            // SAFETY: see `reset`.
+            unsafe {
+                (self.fns.dma_config)(self.handle, base, size, valid_pct, ready_pct, seed) == 0
+            }
+        }
+
+        /// The DMA buffer's size and bus address.
+        pub fn dma_buffer(&self) -> (u64, u64) {
+            // SAFETY: see `reset`; reading does not change the model.
+            unsafe {
+                (
+                    (self.fns.dma_buf_size)(self.handle),
+                    (self.fns.dma_buf_base)(self.handle),
+                )
+            }
+        }
+
+        /// Copies `data` into the DMA buffer at `offset`; false if out of range (nothing copied).
+        pub fn dma_buf_write(&mut self, offset: u64, data: &[u8]) -> bool {
+            // SAFETY: see `reset`; `data` is valid for `data.len()` bytes and only read; the
+            // harness checks the range against its buffer before copying.
+            unsafe {
+                (self.fns.dma_buf_write)(self.handle, offset, data.as_ptr(), data.len() as u64) == 0
+            }
+        }
+
+        /// Copies from the DMA buffer at `offset` into `out`; false if out of range.
+        pub fn dma_buf_read(&mut self, offset: u64, out: &mut [u8]) -> bool {
+            // SAFETY: see `reset`; `out` is valid for writes of `out.len()` bytes and not aliased
+            // (a unique borrow); the harness checks the range before copying.
+            unsafe {
+                (self.fns.dma_buf_read)(self.handle, offset, out.as_mut_ptr(), out.len() as u64)
+                    == 0
+            }
+        }
+
+        /// A DMA register read (PG021 byte offset); costs a few clocks.
+        pub fn dma_read32(&mut self, offset: u32) -> u32 {
+            // SAFETY: see `reset`.
+            unsafe { (self.fns.dma_read32)(self.handle, offset) }
+        }
+
+        /// A DMA register write (PG021 byte offset); costs a few clocks.
+        pub fn dma_write32(&mut self, offset: u32, value: u32) {
+            // SAFETY: see `reset`.
+            unsafe { (self.fns.dma_write32)(self.handle, offset, value) }
+        }
+
+        /// The DMA's interrupt lines: bit 0 MM2S, bit 1 S2MM.
+        pub fn dma_irq(&mut self) -> u32 {
+            // SAFETY: see `reset`.
+            unsafe { (self.fns.dma_irq)(self.handle) as u32 }
+        }
+
+        /// Steps until the DMA lines in `mask` are all high or an error interrupt, at most
+        /// `max` cycles; returns the cycles stepped.
+        pub fn step_until_dma_irq(&mut self, mask: u32, max: u64) -> u64 {
+            // SAFETY: see `reset`.
+            unsafe { (self.fns.step_until_dma_irq)(self.handle, mask, max) }
+        }
+
+        /// Bytes moved by MM2S (`s2mm` false) or S2MM since the DMA was configured.
+        pub fn dma_moved(&self, s2mm: bool) -> u64 {
+            // SAFETY: see `reset`; reading does not change the model.
+            unsafe { (self.fns.dma_moved)(self.handle, s2mm as i32) }
+        }
+
+        /// TDATA bytes of the design's streams (4 or 8).
+        pub fn beat_bytes(&self) -> u32 {
+            // SAFETY: no arguments, no state.
+            unsafe { (self.fns.beat_bytes)() }
         }
     }
 

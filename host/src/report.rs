@@ -67,25 +67,85 @@ pub fn read_inputs(path: &Path, bundle: &Bundle) -> Result<Inputs> {
     })
 }
 
-/// Runs every input on `dev` (each wait bounded by `timeout`) and prints the batch to `out`: JSON
-/// (`{"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]}`, one line) or text (see
-/// [`format_batch`]). Nothing is printed unless every input ran.
+/// Runs every input on `dev` and prints the batch to `out`: JSON (`{"outputs": [[f64]], "raw":
+/// [[i64]], "cycles": [u64], "total_cycles": u64}`, one line; `total_cycles` when the device
+/// streams) or text (see [`format_batch`]). `batch` splits the inputs into batches of that many
+/// vectors (each one [`Device::run_batch`]; `None`: one batch); `timeout` bounds each transfer
+/// (or each window run). When stderr is a terminal, a progress bar counts the vectors after each
+/// transfer or window run (feature `sim`, which carries indicatif). Nothing is printed unless
+/// every input ran.
 pub fn run(
     dev: &mut Device,
     inputs: &Inputs,
     timeout: Duration,
+    batch: Option<usize>,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Batch> {
-    let batch = dev.run_batch(&inputs.rows, timeout)?;
-    out.write_all(format_batch(&batch, json).as_bytes())
+    let per = batch.unwrap_or(inputs.rows.len()).max(1);
+    let progress = Progress::new(inputs.rows.len() > 1, inputs.rows.len() as u64);
+    let mut all = Batch::default();
+    for part in inputs.rows.chunks(per) {
+        let raw = part
+            .iter()
+            .map(|x| dev.quantize_inputs(x))
+            .collect::<Result<Vec<_>>>()?;
+        all.extend(dev.run_batch_raw_with(&raw, timeout, &mut |n| progress.inc(n as u64))?);
+    }
+    progress.finish();
+    out.write_all(format_batch(&all, json).as_bytes())
         .and_then(|()| out.flush())
         .map_err(|source| Error::Io {
             action: "write the results to",
             path: PathBuf::from("standard output"),
             source,
         })?;
-    Ok(batch)
+    Ok(all)
+}
+
+/// A progress bar on a terminal only (never in a pipe or a log).
+struct Progress {
+    #[cfg(feature = "sim")]
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(wanted: bool, total: u64) -> Progress {
+        #[cfg(feature = "sim")]
+        {
+            use std::io::IsTerminal;
+            let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+                let pb = indicatif::ProgressBar::new(total);
+                pb.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} vectors, {per_sec}, eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                pb
+            });
+            Progress { bar }
+        }
+        #[cfg(not(feature = "sim"))]
+        {
+            let _ = (wanted, total);
+            Progress {}
+        }
+    }
+    fn inc(&self, n: u64) {
+        #[cfg(feature = "sim")]
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+        #[cfg(not(feature = "sim"))]
+        let _ = n;
+    }
+    fn finish(&self) {
+        #[cfg(feature = "sim")]
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// The printed form of a batch. Text is `bramble infer`'s form plus cycles, per input `i`:
@@ -113,6 +173,9 @@ pub fn format_batch(batch: &Batch, json: bool) -> String {
         let _ = writeln!(s, "{i}: outputs {outputs:?}");
         let _ = writeln!(s, "{i}: raw     {raw:?}");
         let _ = writeln!(s, "{i}: cycles  {cycles}");
+    }
+    if let Some(t) = batch.total_cycles {
+        let _ = writeln!(s, "total cycles {t}");
     }
     s
 }
@@ -149,6 +212,7 @@ mod tests {
             outputs: vec![vec![0.5, -1.0]],
             raw: vec![vec![128, -256]],
             cycles: vec![7],
+            total_cycles: None,
         };
         assert_eq!(
             format_batch(&b, false),
@@ -158,6 +222,16 @@ mod tests {
             format_batch(&b, true),
             "{\"outputs\":[[0.5,-1.0]],\"raw\":[[128,-256]],\"cycles\":[7]}\n"
         );
+        // A streamed batch adds the batch's total cycles.
+        let s = Batch {
+            total_cycles: Some(40),
+            ..b
+        };
+        assert_eq!(
+            format_batch(&s, true),
+            "{\"outputs\":[[0.5,-1.0]],\"raw\":[[128,-256]],\"cycles\":[7],\"total_cycles\":40}\n"
+        );
+        assert!(format_batch(&s, false).ends_with("0: cycles  7\ntotal cycles 40\n"));
     }
 
     #[test]

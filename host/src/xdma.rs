@@ -2,6 +2,11 @@
 //! bulk input/output through the `xdma{N}_h2c_{C}` / `xdma{N}_c2h_{C}` DMA nodes (pwrite / pread
 //! at the accelerator's AXI address), and the done interrupt through `xdma{N}_events_{K}`.
 //!
+//! In AXI4-Stream mode (`XdmaConfig::stream`, the XDMA core built with AXI4-Stream channels wired
+//! to the accelerator's `s_axis`/`m_axis`), the windows go through the user BAR word by word and
+//! batches stream through [`XdmaStream`]: the input written to `xdma{N}_h2c_{C}` by a thread while
+//! `xdma{N}_c2h_{C}` is read, both bounded by the caller's timeout.
+//!
 //! Every node is opened non-blocking (a node that is not what it should be, say a FIFO, must not
 //! hang the open); the driver's DMA reads and writes are synchronous with its own timeout
 //! whatever the flag, and the events node is only read after `poll` reports it readable.
@@ -31,6 +36,9 @@ pub struct XdmaConfig {
     pub axi_base: u64,
     /// K in `events_{K}` (the `usr_irq_req` bit irq_o is wired to), or `None` to poll.
     pub event: Option<u32>,
+    /// The core's channels are AXI4-Stream (to the accelerator's streams), not AXI-MM: window
+    /// accesses use the user BAR, batches use [`XdmaStream`].
+    pub stream: bool,
 }
 
 impl XdmaConfig {
@@ -43,6 +51,7 @@ impl XdmaConfig {
             bar_offset: 0,
             axi_base: 0,
             event: None,
+            stream: false,
         }
     }
 }
@@ -58,6 +67,7 @@ pub struct XdmaBackend {
     events: Option<(File, PathBuf)>,
     axi_base: u64,
     space: u64,
+    stream: bool,
 }
 
 fn open_node(path: &Path, write: bool) -> Result<File> {
@@ -124,6 +134,7 @@ impl XdmaBackend {
             events,
             axi_base: cfg.axi_base,
             space,
+            stream: cfg.stream,
         })
     }
 }
@@ -148,9 +159,16 @@ impl Backend for XdmaBackend {
         self.user.write32(offset, value)
     }
 
-    /// One DMA read (card to host) of the whole block at the AXI address.
+    /// One DMA read (card to host) of the whole block at the AXI address (stream mode: word by
+    /// word through the BAR).
     fn read_words(&mut self, offset: u64, out: &mut [u32]) -> Result<()> {
         check_access(offset, out.len(), self.space)?;
+        if self.stream {
+            for (i, w) in out.iter_mut().enumerate() {
+                *w = self.user.read32(offset + 4 * i as u64)?;
+            }
+            return Ok(());
+        }
         let mut bytes = vec![0u8; out.len() * 4];
         let addr = axi_address(self.axi_base, offset)?;
         let n = self
@@ -172,9 +190,16 @@ impl Backend for XdmaBackend {
         Ok(())
     }
 
-    /// One DMA write (host to card) of the whole block at the AXI address.
+    /// One DMA write (host to card) of the whole block at the AXI address (stream mode: word by
+    /// word through the BAR).
     fn write_words(&mut self, offset: u64, data: &[u32]) -> Result<()> {
         check_access(offset, data.len(), self.space)?;
+        if self.stream {
+            for (i, w) in data.iter().enumerate() {
+                self.user.write32(offset + 4 * i as u64, *w)?;
+            }
+            return Ok(());
+        }
         let bytes = words_to_bytes(data);
         let addr = axi_address(self.axi_base, offset)?;
         let n = self
@@ -204,4 +229,168 @@ impl Backend for XdmaBackend {
             None => Ok(Event::Unsupported),
         }
     }
+}
+
+/// The largest batch transfer [`XdmaStream`] makes, each way (the driver splits nothing; this
+/// keeps a host allocation sane and a transfer well inside any driver timeout).
+pub const XDMA_STREAM_MAX_BYTES: usize = 64 << 20;
+
+/// Batches through an XDMA core in AXI4-Stream mode: h2c written by a thread while c2h is read.
+#[derive(Debug)]
+pub struct XdmaStream {
+    h2c: File,
+    h2c_path: PathBuf,
+    c2h: File,
+    c2h_path: PathBuf,
+}
+
+impl XdmaStream {
+    /// Opens `xdma{N}_h2c_{C}` and `xdma{N}_c2h_{C}` (non-blocking, like every node here).
+    pub fn open(cfg: &XdmaConfig) -> Result<XdmaStream> {
+        let (n, c) = (cfg.index, cfg.channel);
+        let h2c_path = cfg.dev_root.join(format!("xdma{n}_h2c_{c}"));
+        let c2h_path = cfg.dev_root.join(format!("xdma{n}_c2h_{c}"));
+        let h2c = open_node(&h2c_path, true)?;
+        let c2h = open_node(&c2h_path, false)?;
+        Ok(XdmaStream {
+            h2c,
+            h2c_path,
+            c2h,
+            c2h_path,
+        })
+    }
+}
+
+/// Writes all of `data` to `file` before `deadline`, waiting out EAGAIN with short sleeps.
+fn write_until(
+    file: &File,
+    path: &Path,
+    data: &[u8],
+    deadline: std::time::Instant,
+) -> Result<usize> {
+    use std::io::Write;
+    let mut f = file;
+    let mut sent = 0;
+    while sent < data.len() {
+        match f.write(&data[sent..]) {
+            Ok(0) => break,
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("stream-write (h2c) to", path, e)),
+        }
+    }
+    Ok(sent)
+}
+
+impl crate::stream::Stream for XdmaStream {
+    fn describe(&self) -> String {
+        format!(
+            "xdma streams {} / {}",
+            self.h2c_path.display(),
+            self.c2h_path.display()
+        )
+    }
+
+    fn max_vectors(&self, in_bytes: usize, out_bytes: usize) -> usize {
+        XDMA_STREAM_MAX_BYTES / in_bytes.max(out_bytes).max(1)
+    }
+
+    fn transfer(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        timeout: Duration,
+    ) -> std::result::Result<usize, crate::stream::StreamFault> {
+        use crate::stream::StreamFault;
+        use std::io::Read;
+        let began = std::time::Instant::now();
+        let deadline = began + timeout;
+        let h2c = self
+            .h2c
+            .try_clone()
+            .map_err(|e| Error::io("duplicate", &self.h2c_path, e))?;
+        let h2c_path = self.h2c_path.clone();
+        let data = input.to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The writer thread ends by the deadline (non-blocking writes), so it is always joined.
+        let writer = std::thread::spawn(move || {
+            let _ = tx.send(write_until(&h2c, &h2c_path, &data, deadline));
+        });
+        let mut got = 0usize;
+        let mut eof = false;
+        let mut c2h = &self.c2h;
+        let mut read_err = None;
+        while got < output.len() {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match c2h.read(&mut output[got..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let mut f = &self.c2h;
+                    let _ =
+                        wait_fd_readable(&mut f, (deadline - now).min(Duration::from_millis(5)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    read_err = Some(Error::io("stream-read (c2h) from", &self.c2h_path, e));
+                    break;
+                }
+            }
+        }
+        let sent = rx
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .ok();
+        let _ = writer.join();
+        if let Some(e) = read_err {
+            return Err(StreamFault::Failed(e));
+        }
+        let sent = match sent {
+            Some(Ok(n)) => Some(n as u64),
+            Some(Err(e)) => return Err(StreamFault::Failed(e)),
+            None => None,
+        };
+        if got == output.len() || eof {
+            if sent != Some(input.len() as u64) {
+                return Err(StreamFault::Failed(Error::Stream {
+                    backend: self.describe(),
+                    detail: format!(
+                        "short h2c write: {} of {} bytes",
+                        sent.unwrap_or(0),
+                        input.len()
+                    ),
+                }));
+            }
+            return Ok(got);
+        }
+        Err(StreamFault::Timeout {
+            elapsed: began.elapsed(),
+            sent,
+            received: Some(got as u64),
+            detail: format!(
+                "c2h received {got} of {} bytes before the deadline",
+                output.len()
+            ),
+        })
+    }
+}
+
+/// Polls `file` for input up to `timeout` (a wake-up, not an event: the caller reads).
+fn wait_fd_readable(file: &mut &File, timeout: Duration) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)), Ok(n) if n > 0)
 }

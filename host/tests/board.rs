@@ -334,6 +334,7 @@ fn xdma_dma_lands_at_the_axi_address() {
         bar_offset: 0,
         axi_base: axi,
         event: None,
+        stream: false,
     };
     let mut be = XdmaBackend::open(&cfg, SPACE).unwrap();
     be.write_words(0x1000, &[0x11, 0x22]).unwrap();

@@ -347,6 +347,33 @@ fn run_sim_json_and_timeout_exit_code() {
         );
     }
     assert_eq!(v["cycles"], serde_json::json!([LATENCY, LATENCY, LATENCY]));
+    // Streamed through the simulated DMA: the batch's cycles from first input to last output.
+    let total = v["total_cycles"].as_u64().unwrap();
+    assert!(total >= 3 * LATENCY, "{total}");
+
+    // --batch 2: two batches (2 + 1 vectors), the same outputs, total_cycles summed.
+    let o = bin()
+        .args([
+            "run",
+            "--backend",
+            "sim",
+            "--json",
+            "--batch",
+            "2",
+            "--bundle",
+        ])
+        .arg(&bundle)
+        .arg("--input")
+        .arg(&x)
+        .arg("--sim-cache")
+        .arg(sim_cache())
+        .output()
+        .unwrap();
+    let (out2, err2) = text(&o);
+    assert!(o.status.success(), "{out2}\n{err2}");
+    let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
+    assert_eq!(v2["raw"], v["raw"]);
+    assert!(v2["total_cycles"].as_u64().unwrap() >= 3 * LATENCY);
 
     let stall = dir.path().join("stall");
     write_bundle(&stall, &standin_manifest("standin_stall_top"));

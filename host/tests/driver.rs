@@ -291,3 +291,73 @@ fn run_after_a_timeout_is_refused_while_busy() {
     assert!(matches!(e, Error::Busy), "{e}");
     assert!(dev.start().is_err());
 }
+
+/// A device whose batches stream through the fake's stream model.
+fn streaming(b: &bramble_host::Bundle, fk: FakeAccelerator) -> Device {
+    let s = fk.stream().unwrap();
+    let mut dev = Device::open(b.clone(), Box::new(fk)).unwrap();
+    dev.attach_stream(Box::new(s)).unwrap();
+    dev
+}
+
+#[test]
+fn batches_stream_through_the_fake_and_split_by_its_buffer() {
+    let (_d, b) = bundle();
+    let mut dev = streaming(&b, fake(&b));
+    assert!(dev.has_stream());
+    // 8 input + 12 output bytes a vector, 4 KiB: 204 vectors per transfer, so 500 is 3.
+    let xs: Vec<Vec<i64>> = (0..500)
+        .map(|i| vec![i - 250, 3 * i, -i, 32767 - i])
+        .collect();
+    let batch = dev.run_batch_raw(&xs, Duration::from_secs(1)).unwrap();
+    for (x, raw) in xs.iter().zip(&batch.raw) {
+        assert_eq!(raw, &standin_expected(x));
+    }
+    assert_eq!(batch.cycles, vec![17; 500]);
+    // Per transfer: vectors * 17 + the last vector's 2 + 3 beats.
+    assert_eq!(batch.total_cycles, Some(500 * 17 + 3 * 5));
+    let json = serde_json::to_value(&batch).unwrap();
+    assert_eq!(json["total_cycles"], serde_json::json!(500 * 17 + 15));
+    // Floats take the same quantisation as the window path.
+    let fx: Vec<Vec<f64>> = (0..3).map(|i| vec![i as f64 * 0.75; 4]).collect();
+    let streamed = dev.run_batch(&fx, Duration::from_secs(1)).unwrap();
+    let windowed: Vec<_> = fx
+        .iter()
+        .map(|x| dev.run(x, Duration::from_secs(1)).unwrap().raw)
+        .collect();
+    assert_eq!(streamed.raw, windowed);
+}
+
+#[test]
+fn a_stalled_fake_stream_reports_how_far_it_got() {
+    let (_d, b) = bundle();
+    let mut fk = fake(&b);
+    fk.set_stall_after(Some(3));
+    let mut dev = streaming(&b, fk);
+    let xs: Vec<Vec<i64>> = (0..8).map(|i| vec![i; 4]).collect();
+    let e = dev
+        .run_batch_raw(&xs, Duration::from_millis(50))
+        .unwrap_err();
+    match &e {
+        Error::StreamTimeout {
+            vectors,
+            streamed,
+            in_beats,
+            out_beats,
+            ..
+        } => assert_eq!((*vectors, *streamed, *in_beats, *out_beats), (8, 3, 6, 9)),
+        other => panic!("{other}"),
+    }
+    assert!(e.is_any_timeout() && !e.is_timeout());
+    assert!(e.to_string().contains("VECTORS 3"), "{e}");
+}
+
+#[test]
+fn raw_inputs_out_of_range_are_refused_before_streaming() {
+    let (_d, b) = bundle();
+    let mut dev = streaming(&b, fake(&b));
+    let e = dev
+        .run_batch_raw(&[vec![0, 0, 40000, 0]], Duration::from_secs(1))
+        .unwrap_err();
+    assert!(matches!(e, Error::RawRange { index: 2, .. }), "{e}");
+}

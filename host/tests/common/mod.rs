@@ -27,10 +27,11 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-const FIXTURE_FILES: [&str; 4] = [
+const FIXTURE_FILES: [&str; 5] = [
     "standin_top.v",
     "standin_stall_top.v",
     "standin_finish_top.v",
+    "standin_t64_top.v",
     "standin_bias.mem",
 ];
 
@@ -48,7 +49,7 @@ pub fn standin_manifest(top: &str) -> Manifest {
         network_hash: HASH.into(),
         regmap_version: bramble_abi::regs::REGMAP_VERSION,
         act_bits: 16,
-        tdata_bits: 32,
+        tdata_bits: if top == "standin_t64_top" { 64 } else { 32 },
         input: Port {
             size: 4,
             bits: 16,
@@ -71,6 +72,7 @@ pub fn standin_manifest(top: &str) -> Manifest {
         rtl_files: match top {
             "standin_stall_top" => vec!["standin_stall_top.v".into(), "standin_top.v".into()],
             "standin_finish_top" => vec!["standin_finish_top.v".into(), "standin_top.v".into()],
+            "standin_t64_top" => vec!["standin_t64_top.v".into(), "standin_top.v".into()],
             _ => vec!["standin_top.v".into()],
         },
         memory_images: vec!["standin_bias.mem".into()],
