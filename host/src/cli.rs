@@ -93,12 +93,15 @@ pub struct BackendArgs {
     pub xdma_event: Option<u32>,
 
     /// uio: UIO name of the AXI DMA (PG021, simple mode) that streams batches (its device-tree
-    /// node name, or `uioN`); without it batches run through the register windows.
+    /// node name, or `uioN`). Default: `<top>_dma` when a UIO device of that name exists (the
+    /// name the generated device-tree overlay gives it, docs/vivado.md), else batches run
+    /// through the register windows.
     #[arg(long, value_name = "NAME")]
     pub dma_uio: Option<String>,
 
-    /// uio with --dma-uio: the u-dma-buf device for the DMA buffer (`/dev/udmabufN`).
-    #[arg(long, default_value = "udmabuf0", value_name = "NAME")]
+    /// uio with a DMA: the u-dma-buf device for the DMA buffer (`/dev/udmabufN`; the generated
+    /// overlay's is `udmabuf0`).
+    #[arg(long, default_value = bramble_abi::board::UDMABUF_NAME, value_name = "NAME")]
     pub udmabuf: String,
 
     /// xdma: the core is in AXI4-Stream mode: batches stream through h2c/c2h (the windows go
@@ -173,7 +176,11 @@ impl BackendArgs {
             }
             BackendKind::Uio => {
                 let backend = self.open_backend(Some(bundle))?;
-                let stream = match &self.dma_uio {
+                let dma_uio = self
+                    .dma_uio
+                    .clone()
+                    .or_else(|| default_dma_uio(&self.sysfs_root, &bundle.manifest().top));
+                let stream = match &dma_uio {
                     Some(name) => Some(Box::new(crate::udmabuf::open_zynq_dma(
                         &self.sysfs_root,
                         &self.dev_root,
@@ -394,9 +401,33 @@ pub fn parse_u64(s: &str) -> std::result::Result<u64, String> {
     r.map_err(|_| format!("expected a number (decimal or 0x hex), found {s:?}"))
 }
 
+/// The DMA's UIO name when the command line gives none: `<top>_dma`
+/// ([`bramble_abi::board::dma_uio_name`]) if a UIO device of that name exists under `sysfs_root`.
+pub fn default_dma_uio(sysfs_root: &std::path::Path, top: &str) -> Option<String> {
+    let name = bramble_abi::board::dma_uio_name(top);
+    crate::uio::find(sysfs_root, &name).ok().map(|_| name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The DMA is found by the overlay's name without --dma-uio, and only when it exists.
+    #[test]
+    fn dma_uio_defaults_to_the_overlay_name() {
+        let root = tempfile::tempdir().unwrap();
+        let class = root.path().join("class/uio");
+        std::fs::create_dir_all(class.join("uio0")).unwrap();
+        std::fs::write(class.join("uio0/name"), "net_top\n").unwrap();
+        assert_eq!(default_dma_uio(root.path(), "net_top"), None);
+        std::fs::create_dir_all(class.join("uio1")).unwrap();
+        std::fs::write(class.join("uio1/name"), "net_top_dma\n").unwrap();
+        assert_eq!(
+            default_dma_uio(root.path(), "net_top").as_deref(),
+            Some("net_top_dma")
+        );
+        assert_eq!(default_dma_uio(&root.path().join("none"), "net_top"), None);
+    }
 
     /// Every documented exit code (docs/host.md), including errors that reach a binary inside
     /// another error (anyhow context, a library error with a source).
