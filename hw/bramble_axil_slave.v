@@ -13,6 +13,11 @@
 // all ones are answered OKAY and change nothing (unmapped reads return 0). Responses are always
 // OKAY.
 //
+// Version 3 adds the stream registers (0x030..0x05C): SCTRL, TLAST_EVERY and IRQ_COUNT are held
+// here and go to bramble_stream_ctrl, which keeps the counters and SSTATUS; CLEAR and the
+// SSTATUS write-1-to-clear bits are one-clock pulses. START is ignored while the engine is busy
+// or a stream is active (stream_busy_i), and IRQ_PENDING is also set by count_set_i.
+//
 // Offsets, bit positions, field layouts and the MAGIC/VERSION values come from bramble_defs.vh
 // (generated from bramble-abi, the host's source of the same numbers).
 `resetall
@@ -30,6 +35,9 @@ module bramble_axil_slave #(
   parameter integer ActBits   = 16,
   parameter integer InSize    = 1,
   parameter integer OutSize   = 1,
+  // STREAM register: TDATA bits and lane bits.
+  parameter integer TdataBits = 32,
+  parameter integer LaneBits  = 16,
   // Network hash (HASH_LO, HASH_HI).
   parameter [31:0]  HashLo    = 32'h00000000,
   parameter [31:0]  HashHi    = 32'h00000000
@@ -64,6 +72,25 @@ module bramble_axil_slave #(
   input  wire [63:0]         cycles_i,
   output wire                irq_o,
 
+  // stream registers
+  input  wire                stream_busy_i,   // a stream is active or a first beat arrives
+  output wire                run_o,
+  output wire                cyc_beat_o,
+  output wire                clear_o,
+  output wire                clr_count_o,
+  output wire                clr_framing_o,
+  output wire [31:0]         tlast_every_o,
+  output wire [31:0]         irq_count_o,
+  input  wire                active_i,
+  input  wire                count_i,
+  input  wire                framing_i,
+  input  wire                count_set_i,
+  input  wire [31:0]         vectors_i,
+  input  wire [31:0]         in_beats_i,
+  input  wire [31:0]         out_beats_i,
+  input  wire [63:0]         sbusy_i,
+  input  wire [63:0]         total_i,
+
   // input/output window access
   output wire                win_req_o,
   output wire                win_we_o,
@@ -87,6 +114,9 @@ module bramble_axil_slave #(
     ((OutSize & `BRAMBLE_SIZES_FIELD_MAX) << `BRAMBLE_SIZES_OUT_LSB);
   // Register words are decoded from the low RegWordBits of the word index; higher bits must be 0.
   localparam integer RegWordBits = `BRAMBLE_REG_WORD_BITS;
+  localparam [31:0] Stream =
+    ((TdataBits & 32'hFF) << `BRAMBLE_STREAM_TDATA_LSB) |
+    ((LaneBits  & 32'hFF) << `BRAMBLE_STREAM_LANE_LSB);
 
   initial begin
     if (AddrBits < `BRAMBLE_MIN_ADDR_BITS || WordBits <= RegWordBits) begin
@@ -121,6 +151,13 @@ module bramble_axil_slave #(
   reg        done_q;
   reg        irq_pend_q;
   reg        start_q;
+  reg        run_q;
+  reg        cyc_beat_q;
+  reg        clear_q;
+  reg        clr_count_q;
+  reg        clr_framing_q;
+  reg [31:0] tlast_every_q;
+  reg [31:0] irq_count_q;
 
   wire aw_hs = s_axil_awvalid_i && !aw_hold_q;
   wire w_hs  = s_axil_wvalid_i && !w_hold_q;
@@ -144,7 +181,16 @@ module bramble_axil_slave #(
                      (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_CONTROL_WORD);
   wire wr_status   = reg_wr && aw_reg_ok &&
                      (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_STATUS_WORD);
-  wire start_d     = wr_control && w_data_q[`BRAMBLE_CONTROL_START_BIT] && !busy_i;
+  wire wr_sctrl    = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_SCTRL_WORD);
+  wire wr_tlast    = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_TLAST_EVERY_WORD);
+  wire wr_irqcnt   = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_IRQ_COUNT_WORD);
+  wire wr_sstatus  = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_SSTATUS_WORD);
+  wire start_d     = wr_control && w_data_q[`BRAMBLE_CONTROL_START_BIT] && !busy_i &&
+                     !stream_busy_i;
   // Window write: only the input window is writable.
   wire win_wr_start = do_wr && (aw_win == 2'd1) && w_full_strb_q;
   wire win_rd_start = do_rd && ((ar_win == 2'd1) || (ar_win == 2'd2));
@@ -152,6 +198,8 @@ module bramble_axil_slave #(
   // CONTROL reads IRQ_ENABLE (START reads 0); STATUS reads DONE, BUSY and IRQ_PENDING.
   reg [31:0] control_rd;
   reg [31:0] status_rd;
+  reg [31:0] sctrl_rd;
+  reg [31:0] sstatus_rd;
   always @* begin
     control_rd = 32'd0;
     control_rd[`BRAMBLE_CONTROL_IRQ_ENABLE_BIT] = irq_en_q;
@@ -159,6 +207,13 @@ module bramble_axil_slave #(
     status_rd[`BRAMBLE_STATUS_DONE_BIT]        = done_q;
     status_rd[`BRAMBLE_STATUS_BUSY_BIT]        = busy_i;
     status_rd[`BRAMBLE_STATUS_IRQ_PENDING_BIT] = irq_pend_q;
+    sctrl_rd = 32'd0;
+    sctrl_rd[`BRAMBLE_SCTRL_RUN_BIT]         = run_q;
+    sctrl_rd[`BRAMBLE_SCTRL_CYCLES_BEAT_BIT] = cyc_beat_q;
+    sstatus_rd = 32'd0;
+    sstatus_rd[`BRAMBLE_SSTATUS_COUNT_BIT]   = count_i;
+    sstatus_rd[`BRAMBLE_SSTATUS_ACTIVE_BIT]  = active_i;
+    sstatus_rd[`BRAMBLE_SSTATUS_FRAMING_BIT] = framing_i;
   end
 
   reg [31:0] reg_rdata;
@@ -176,6 +231,18 @@ module bramble_axil_slave #(
       `BRAMBLE_REG_STATUS_WORD:    reg_rdata = status_rd;
       `BRAMBLE_REG_CYCLES_LO_WORD: reg_rdata = cycles_i[31:0];
       `BRAMBLE_REG_CYCLES_HI_WORD: reg_rdata = cycles_i[63:32];
+      `BRAMBLE_REG_STREAM_WORD:    reg_rdata = Stream;
+      `BRAMBLE_REG_SCTRL_WORD:     reg_rdata = sctrl_rd;
+      `BRAMBLE_REG_TLAST_EVERY_WORD: reg_rdata = tlast_every_q;
+      `BRAMBLE_REG_IRQ_COUNT_WORD: reg_rdata = irq_count_q;
+      `BRAMBLE_REG_VECTORS_WORD:   reg_rdata = vectors_i;
+      `BRAMBLE_REG_IN_BEATS_WORD:  reg_rdata = in_beats_i;
+      `BRAMBLE_REG_OUT_BEATS_WORD: reg_rdata = out_beats_i;
+      `BRAMBLE_REG_SSTATUS_WORD:   reg_rdata = sstatus_rd;
+      `BRAMBLE_REG_BUSY_LO_WORD:   reg_rdata = sbusy_i[31:0];
+      `BRAMBLE_REG_BUSY_HI_WORD:   reg_rdata = sbusy_i[63:32];
+      `BRAMBLE_REG_TOTAL_LO_WORD:  reg_rdata = total_i[31:0];
+      `BRAMBLE_REG_TOTAL_HI_WORD:  reg_rdata = total_i[63:32];
       default:                     reg_rdata = 32'd0;
     endcase
     if (ar_word[WordBits-1:RegWordBits] != {(WordBits-RegWordBits){1'b0}}) begin
@@ -201,8 +268,28 @@ module bramble_axil_slave #(
       done_q        <= 1'b0;
       irq_pend_q    <= 1'b0;
       start_q       <= 1'b0;
+      run_q         <= 1'b0;
+      cyc_beat_q    <= 1'b0;
+      clear_q       <= 1'b0;
+      clr_count_q   <= 1'b0;
+      clr_framing_q <= 1'b0;
+      tlast_every_q <= 32'd1;
+      irq_count_q   <= 32'd0;
     end else begin
-      start_q <= start_d;
+      start_q       <= start_d;
+      clear_q       <= wr_sctrl && w_data_q[`BRAMBLE_SCTRL_CLEAR_BIT];
+      clr_count_q   <= wr_sstatus && w_data_q[`BRAMBLE_SSTATUS_COUNT_BIT];
+      clr_framing_q <= wr_sstatus && w_data_q[`BRAMBLE_SSTATUS_FRAMING_BIT];
+      if (wr_sctrl) begin
+        run_q      <= w_data_q[`BRAMBLE_SCTRL_RUN_BIT];
+        cyc_beat_q <= w_data_q[`BRAMBLE_SCTRL_CYCLES_BEAT_BIT];
+      end
+      if (wr_tlast) begin
+        tlast_every_q <= w_data_q;
+      end
+      if (wr_irqcnt) begin
+        irq_count_q <= w_data_q;
+      end
 
       if (aw_hs) begin
         aw_hold_q <= 1'b1;
@@ -276,6 +363,9 @@ module bramble_axil_slave #(
         done_q     <= 1'b1;
         irq_pend_q <= 1'b1;
       end
+      if (count_set_i) begin
+        irq_pend_q <= 1'b1;
+      end
     end
   end
 
@@ -290,6 +380,14 @@ module bramble_axil_slave #(
 
   assign start_o     = start_q;
   assign irq_o       = irq_pend_q && irq_en_q;
+
+  assign run_o         = run_q;
+  assign cyc_beat_o    = cyc_beat_q;
+  assign clear_o       = clear_q;
+  assign clr_count_o   = clr_count_q;
+  assign clr_framing_o = clr_framing_q;
+  assign tlast_every_o = tlast_every_q;
+  assign irq_count_o   = irq_count_q;
 
   assign win_req_o   = (op_q != OpIdle);
   assign win_we_o    = (op_q == OpWinWr);

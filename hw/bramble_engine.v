@@ -2,9 +2,12 @@
 //
 //   bramble_axil_slave  AXI4-Lite registers; window accesses as requests
 //   bramble_window      window word -> bank and row (bit fields), constant-latency accesses
-//   bramble_actbuf      the IN, A and B activation buffers, NumPes banks each
+//   bramble_actbuf      the IN, A, B and OUT activation buffers, NumPes banks each
 //   bramble_seq         the layer sequencer, layer descriptors, per-layer write-back constants
 //   bramble_scanner     non-zero activations of the layer's input -> broadcast to the PEs
+//   bramble_axis_in     AXI4-Stream input -> IN (one activation per clock)
+//   bramble_axis_out    OUT -> AXI4-Stream output (one activation per clock)
+//   bramble_stream_ctrl which halves are full, streamed runs, stream counters and status
 //
 // The processing elements (bramble_pe) are instantiated next to it by the generated top level
 // and connected through the layer / bc_* / pe_* ports. The PEs' room and done flags reach the
@@ -35,11 +38,17 @@ module bramble_engine #(
   parameter integer PtrAddrBits = 4,
   // Bits of a buffer row.
   parameter integer RowBits     = 4,
-  // Bank depths and memory styles (1 = block RAM, 0 = LUT RAM / LUT logic).
+  // AXI4-Stream TDATA bits (32 or 64) and lane bits (8 or 16).
+  parameter integer TdataBits   = 32,
+  parameter integer LaneBits    = 16,
+  // Bank depths (IN and OUT: both halves) and memory styles (1 = block RAM, 0 = LUT RAM / LUT
+  // logic).
   parameter integer InBufDepth  = 16,
   parameter integer ActBufDepth = 16,
+  parameter integer OutBufDepth = 16,
   parameter integer InBufBlock  = 0,
   parameter integer ActBufBlock = 0,
+  parameter integer OutBufBlock = 0,
   parameter integer LayersBlock = 0,
   // Layer descriptor image.
   parameter         LayersFile  = "layers.mem",
@@ -71,6 +80,15 @@ module bramble_engine #(
   input  wire                        s_axil_rready_i,
   output wire                        irq_o,
 
+  input  wire [TdataBits-1:0]        s_axis_tdata_i,
+  input  wire                        s_axis_tvalid_i,
+  output wire                        s_axis_tready_o,
+  input  wire                        s_axis_tlast_i,
+  output wire [TdataBits-1:0]        m_axis_tdata_o,
+  output wire                        m_axis_tvalid_o,
+  input  wire                        m_axis_tready_i,
+  output wire                        m_axis_tlast_o,
+
   // current layer, to every PE
   output wire [LayerBits-1:0]        layer_o,
   output wire                        layer_start_o,
@@ -98,8 +116,6 @@ module bramble_engine #(
 
   localparam integer WordBits   = AddrBits - 4;
   localparam integer PtrIdxBits = PtrAddrBits + 1;
-  // The network's output is in A after an odd number of layers, else in B.
-  localparam integer OutIsB     = (NumLayers - 1) % 2;
   localparam integer SizeBits   = `BRAMBLE_DESC_FIELD_BITS;
   // NumPes and NumLayers fit GEOMETRY's fields.
   localparam integer MaxFields  = `BRAMBLE_GEOMETRY_FIELD_MAX;
@@ -126,6 +142,27 @@ module bramble_engine #(
   wire [31:0]         win_wdata;
   wire                win_ack;
   wire [31:0]         win_rdata;
+  // stream registers, status and counters
+  wire                s_run;
+  wire                s_cyc_beat;
+  wire                s_clear;
+  wire                s_clr_count;
+  wire                s_clr_framing;
+  wire [31:0]         s_tlast_every;
+  wire [31:0]         s_irq_count;
+  wire                s_active;
+  wire                s_count;
+  wire                s_framing;
+  wire                s_count_set;
+  wire [31:0]         s_vectors;
+  wire [31:0]         s_in_beats;
+  wire [31:0]         s_out_beats;
+  wire [63:0]         s_busy;
+  wire [63:0]         s_total;
+  // stream input events, the stream being busy (no START, no window access)
+  wire                in_first;
+  wire                in_busy;
+  wire                stream_busy = s_active || in_busy;
 
   bramble_axil_slave #(
     .AddrBits  (AddrBits),
@@ -134,6 +171,8 @@ module bramble_engine #(
     .ActBits   (ActBits),
     .InSize    (InSize),
     .OutSize   (OutSize),
+    .TdataBits (TdataBits),
+    .LaneBits  (LaneBits),
     .HashLo    (HashLo),
     .HashHi    (HashHi)
   ) u_axil (
@@ -163,6 +202,23 @@ module bramble_engine #(
     .done_i           (done),
     .cycles_i         (cycles),
     .irq_o            (irq_o),
+    .stream_busy_i    (stream_busy || in_first),
+    .run_o            (s_run),
+    .cyc_beat_o       (s_cyc_beat),
+    .clear_o          (s_clear),
+    .clr_count_o      (s_clr_count),
+    .clr_framing_o    (s_clr_framing),
+    .tlast_every_o    (s_tlast_every),
+    .irq_count_o      (s_irq_count),
+    .active_i         (s_active),
+    .count_i          (s_count),
+    .framing_i        (s_framing),
+    .count_set_i      (s_count_set),
+    .vectors_i        (s_vectors),
+    .in_beats_i       (s_in_beats),
+    .out_beats_i      (s_out_beats),
+    .sbusy_i          (s_busy),
+    .total_i          (s_total),
     .win_req_o        (win_req),
     .win_we_o         (win_we),
     .win_sel_o        (win_sel),
@@ -178,6 +234,13 @@ module bramble_engine #(
   wire [SizeBits-1:0] ptr_base;
   wire                scan_done;
   wire                dst_b;
+  wire                dst_out;
+  wire                run_half;
+  wire                start_busy;
+  wire                sreq;
+  wire                sreq_half;
+  wire                sgo;
+  wire                sdone;
   reg                 all_done_q;
   reg                 all_room_q;
 
@@ -194,7 +257,14 @@ module bramble_engine #(
     .rst_ni        (rst_ni),
     .start_i       (start),
     .busy_o        (busy),
+    .start_busy_o  (start_busy),
     .done_o        (done),
+    .sreq_i        (sreq),
+    .sreq_half_i   (sreq_half),
+    .sgo_o         (sgo),
+    .sdone_o       (sdone),
+    .half_o        (run_half),
+    .dst_out_o     (dst_out),
     .cycles_o      (cycles),
     .layer_o       (layer_o),
     .layer_start_o (layer_start_o),
@@ -271,7 +341,7 @@ module bramble_engine #(
   ) u_window (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .busy_i    (busy),
+    .busy_i    (busy || stream_busy),
     .req_i     (win_req),
     .we_i      (win_we),
     .sel_out_i (win_sel),
@@ -288,10 +358,139 @@ module bramble_engine #(
   );
 
   // =============================================================================================
-  // Activation buffers. Layer l reads IN (l = 0), A (l odd) or B (l even > 0) and writes A
-  // (l even) or B (l odd); the window reads IN or the last layer's output buffer.
+  // Streams
+  wire [NumPes-1:0]         ax_we;
+  wire [RowBits-1:0]        ax_row;
+  wire                      ax_half;
+  wire [ActBits-1:0]        ax_data;
+  wire                      in_beat;
+  wire                      in_done;
+  wire                      in_done_half;
+  wire                      in_framing;
+  wire                      open;
+  wire                      in_half;
+  wire                      out_avail;
+  wire                      out_half;
+  wire [TdataBits-1:0]      out_cycles;
+  wire                      out_tlast;
+  wire                      out_beat;
+  wire                      out_done;
+  wire                      out_busy;
+  wire                      out_rd;
+  wire [RowBits-1:0]        out_row;
+  wire                      out_rd_half;
+  wire [NumPes*ActBits-1:0] out_lanes;
+
+  bramble_axis_in #(
+    .NumPes    (NumPes),
+    .ActBits   (ActBits),
+    .TdataBits (TdataBits),
+    .LaneBits  (LaneBits),
+    .InSize    (InSize),
+    .RowBits   (RowBits)
+  ) u_axis_in (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .s_axis_tdata_i  (s_axis_tdata_i),
+    .s_axis_tvalid_i (s_axis_tvalid_i),
+    .s_axis_tready_o (s_axis_tready_o),
+    .s_axis_tlast_i  (s_axis_tlast_i),
+    .open_i          (open),
+    .block_i         (start),
+    .half_i          (in_half),
+    .beat_o          (in_beat),
+    .first_o         (in_first),
+    .done_o          (in_done),
+    .done_half_o     (in_done_half),
+    .framing_o       (in_framing),
+    .busy_o          (in_busy),
+    .we_o            (ax_we),
+    .row_o           (ax_row),
+    .half_o          (ax_half),
+    .data_o          (ax_data)
+  );
+
+  bramble_stream_ctrl #(
+    .TdataBits (TdataBits)
+  ) u_stream (
+    .clk_i          (clk_i),
+    .rst_ni         (rst_ni),
+    .run_i          (s_run),
+    .clear_i        (s_clear),
+    .clr_count_i    (s_clr_count),
+    .clr_framing_i  (s_clr_framing),
+    .tlast_every_i  (s_tlast_every),
+    .irq_count_i    (s_irq_count),
+    .start_busy_i   (start_busy || start),
+    .open_o         (open),
+    .in_half_o      (in_half),
+    .in_beat_i      (in_beat),
+    .in_first_i     (in_first),
+    .in_done_i      (in_done),
+    .in_done_half_i (in_done_half),
+    .in_framing_i   (in_framing),
+    .in_busy_i      (in_busy),
+    .sreq_o         (sreq),
+    .sreq_half_o    (sreq_half),
+    .sgo_i          (sgo),
+    .sdone_i        (sdone),
+    .cycles_i       (cycles),
+    .eng_busy_i     (busy),
+    .avail_o        (out_avail),
+    .out_half_o     (out_half),
+    .cycles_o       (out_cycles),
+    .tlast_o        (out_tlast),
+    .out_beat_i     (out_beat),
+    .out_done_i     (out_done),
+    .out_busy_i     (out_busy),
+    .active_o       (s_active),
+    .count_o        (s_count),
+    .framing_o      (s_framing),
+    .count_set_o    (s_count_set),
+    .vectors_o      (s_vectors),
+    .in_beats_o     (s_in_beats),
+    .out_beats_o    (s_out_beats),
+    .busy_o         (s_busy),
+    .total_o        (s_total)
+  );
+
+  bramble_axis_out #(
+    .NumPes    (NumPes),
+    .ActBits   (ActBits),
+    .TdataBits (TdataBits),
+    .LaneBits  (LaneBits),
+    .OutSize   (OutSize),
+    .RowBits   (RowBits)
+  ) u_axis_out (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .m_axis_tdata_o  (m_axis_tdata_o),
+    .m_axis_tvalid_o (m_axis_tvalid_o),
+    .m_axis_tready_i (m_axis_tready_i),
+    .m_axis_tlast_o  (m_axis_tlast_o),
+    .avail_i         (out_avail),
+    .half_i          (out_half),
+    .cyc_beat_i      (s_cyc_beat),
+    .cycles_i        (out_cycles),
+    .tlast_i         (out_tlast),
+    .beat_o          (out_beat),
+    .done_o          (out_done),
+    .busy_o          (out_busy),
+    .rd_en_o         (out_rd),
+    .rd_row_o        (out_row),
+    .rd_half_o       (out_rd_half),
+    .lanes_i         (out_lanes)
+  );
+
+  // =============================================================================================
+  // Activation buffers. Layer l reads IN (l = 0, half run_half), A (l odd) or B (l even > 0)
+  // and writes A (l even), B (l odd) or, the last layer, OUT (half run_half); the window reads
+  // half 0 of IN or OUT and writes half 0 of IN (the stream input writes IN while the window
+  // is shut).
   wire [1:0] scan_src = (layer_o == {LayerBits{1'b0}}) ? 2'd0 : (layer_o[0] ? 2'd1 : 2'd2);
-  wire [1:0] win_src  = !win_rd_out ? 2'd0 : ((OutIsB == 1) ? 2'd2 : 2'd1);
+  wire [1:0] win_src  = win_rd_out ? 2'd3 : 2'd0;
+  // The stream input owns the IN write port while it receives (the window is shut then).
+  wire       ax_wr    = in_busy;
 
   bramble_actbuf #(
     .NumPes      (NumPes),
@@ -300,21 +499,31 @@ module bramble_engine #(
     .RowBits     (RowBits),
     .InBufDepth  (InBufDepth),
     .ActBufDepth (ActBufDepth),
+    .OutBufDepth (OutBufDepth),
     .InBufBlock  (InBufBlock),
-    .ActBufBlock (ActBufBlock)
+    .ActBufBlock (ActBufBlock),
+    .OutBufBlock (OutBufBlock)
   ) u_bufs (
-    .clk_i     (clk_i),
-    .rd_en_i   (scan_rd || win_rd),
-    .rd_row_i  (win_rd ? win_row : scan_row),
-    .rd_src_i  (win_rd ? win_src : scan_src),
-    .lanes_o   (lanes),
-    .in_we_i   (win_in_we),
-    .in_row_i  (win_row),
-    .in_data_i (win_in_data),
-    .dst_b_i   (dst_b),
-    .pe_we_i   (pe_we_i),
-    .pe_addr_i (pe_addr_i),
-    .pe_data_i (pe_data_i)
+    .clk_i         (clk_i),
+    .rd_en_i       (scan_rd || win_rd),
+    .rd_row_i      (win_rd ? win_row : scan_row),
+    .rd_half_i     (win_rd ? 1'b0 : run_half),
+    .rd_src_i      (win_rd ? win_src : scan_src),
+    .lanes_o       (lanes),
+    .out_rd_en_i   (out_rd),
+    .out_rd_row_i  (out_row),
+    .out_rd_half_i (out_rd_half),
+    .out_lanes_o   (out_lanes),
+    .in_we_i       (win_in_we | ax_we),
+    .in_row_i      (ax_wr ? ax_row : win_row),
+    .in_half_i     (ax_wr ? ax_half : 1'b0),
+    .in_data_i     (ax_wr ? ax_data : win_in_data),
+    .dst_out_i     (dst_out),
+    .dst_b_i       (dst_b),
+    .out_half_i    (run_half),
+    .pe_we_i       (pe_we_i),
+    .pe_addr_i     (pe_addr_i),
+    .pe_data_i     (pe_data_i)
   );
 
 endmodule

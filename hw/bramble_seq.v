@@ -8,6 +8,11 @@
 // pending until every PE reports done; after reset the PEs first clear their accumulators)
 // starts the first layer at once. cycles_o counts the clocks from START to DONE.
 //
+// A run is either a START run (input and output half 0; done_o, STATUS.DONE) or a streamed
+// vector (sreq_i from bramble_stream_ctrl, halves sreq_half_i; sgo_o when it begins, sdone_o
+// when it ends). A pending START goes first. half_o is the run's half from its start until the
+// next run starts (layer 0 reads IN half_o, the last layer writes OUT half_o: dst_out_o).
+//
 // all_done_i comes through a registered AND over the PEs, so it is read only HoldClocks after
 // layer_start_o (by then every PE's cleared done flag has reached it).
 `resetall
@@ -34,7 +39,14 @@ module bramble_seq #(
 
   input  wire                   start_i,
   output wire                   busy_o,
+  output wire                   start_busy_o,  // a START run is pending or running
   output wire                   done_o,
+  input  wire                   sreq_i,
+  input  wire                   sreq_half_i,
+  output wire                   sgo_o,
+  output wire                   sdone_o,
+  output wire                   half_o,
+  output wire                   dst_out_o,
   output wire [63:0]            cycles_o,
 
   // current layer
@@ -89,6 +101,11 @@ module bramble_seq #(
   reg                 dst_b_q;
   reg [2:0]           hold_q;
   reg                 scanned_q;  // the scanner has finished this layer
+  reg                 srun_q;     // the run is a streamed vector
+  reg                 half_q;
+  reg                 dst_out_q;
+  reg                 sgo_q;
+  reg                 sdone_q;
 
   wire [DescBits-1:0] desc_rd;
   wire                last_layer = (layer_q == NumLayers[LayerBits-1:0] - 1'b1);
@@ -137,7 +154,7 @@ module bramble_seq #(
   always @* begin
     st_d = st_q;
     case (st_q)
-      StIdle:  if ((pending_q || start_i) && all_done_i) st_d = StRun;
+      StIdle:  if ((pending_q || start_i || sreq_i) && all_done_i) st_d = StRun;
       StLoad:  st_d = StDesc;
       StDesc:  st_d = StConst;
       StConst: st_d = (layer_q == {LayerBits{1'b0}}) ? StIdle : StRun;
@@ -165,14 +182,22 @@ module bramble_seq #(
       dst_b_q     <= 1'b0;
       hold_q      <= 3'd0;
       scanned_q   <= 1'b0;
+      srun_q      <= 1'b0;
+      half_q      <= 1'b0;
+      dst_out_q   <= 1'b0;
+      sgo_q       <= 1'b0;
+      sdone_q     <= 1'b0;
     end else begin
       st_q    <= st_d;
       done_q  <= 1'b0;
+      sdone_q <= 1'b0;
+      sgo_q   <= 1'b0;
       start_q <= (st_d == StRun) && (st_q != StRun);
       if ((st_d == StRun) && (st_q != StRun)) begin
         hold_q    <= HoldClocks[2:0];
         scanned_q <= 1'b0;
         dst_b_q   <= layer_q[0];
+        dst_out_q <= last_layer;
       end
 
       if (start_i) begin
@@ -186,6 +211,13 @@ module bramble_seq #(
         StIdle: begin
           if (st_d == StRun) begin
             pending_q <= 1'b0;
+            // A pending START goes first; a streamed vector uses its halves.
+            srun_q    <= !(pending_q || start_i);
+            half_q    <= (pending_q || start_i) ? 1'b0 : sreq_half_i;
+            sgo_q     <= !(pending_q || start_i);
+            if (!(pending_q || start_i)) begin
+              cycles_q <= 64'd0;
+            end
           end
         end
         StDesc: begin
@@ -209,7 +241,8 @@ module bramble_seq #(
           end
           if (run_done) begin
             if (last_layer) begin
-              done_q  <= 1'b1;
+              done_q  <= !srun_q;
+              sdone_q <= srun_q;
               layer_q <= {LayerBits{1'b0}};
             end else begin
               layer_q <= layer_q + 1'b1;
@@ -224,7 +257,12 @@ module bramble_seq #(
 
   // Busy from START to DONE (preparing layer 0 for the next run is not).
   assign busy_o        = pending_q || (st_q == StRun) || (layer_q != {LayerBits{1'b0}});
+  assign start_busy_o  = pending_q || (busy_o && !srun_q);
   assign done_o        = done_q;
+  assign sgo_o         = sgo_q;
+  assign sdone_o       = sdone_q;
+  assign half_o        = half_q;
+  assign dst_out_o     = dst_out_q;
   assign cycles_o      = cycles_q;
   assign layer_o       = layer_q;
   assign layer_start_o = start_q;

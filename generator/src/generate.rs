@@ -38,12 +38,17 @@ pub struct TopTemplate {
     pub addr_bits: u32,
     pub in_size: usize,
     pub out_size: usize,
+    /// AXI4-Stream TDATA bits, its MSB index, and the lane bits of the packing.
+    pub tdata_bits: u32,
+    pub tdata_msb: u32,
+    pub lane_bits: u32,
     pub ptr_addr_bits: u32,
     pub ptr_depth: usize,
     pub ptr_bits: u32,
     pub row_bits: u32,
     pub in_buf_depth: usize,
     pub act_buf_depth: usize,
+    pub out_buf_depth: usize,
     pub entry_depth: usize,
     pub entry_addr_bits: u32,
     pub bias_depth: usize,
@@ -57,6 +62,7 @@ pub struct TopTemplate {
     pub acc_block: u8,
     pub in_buf_block: u8,
     pub act_buf_block: u8,
+    pub out_buf_block: u8,
     pub layers_block: u8,
     pub hash_lo: String,
     pub hash_hi: String,
@@ -78,6 +84,11 @@ pub struct TbTemplate {
     pub num_pes: usize,
     pub bank_stride: usize,
     pub num_inputs: usize,
+    /// AXI4-Stream TDATA bits and lane bits of the packing.
+    pub tdata_bits: u32,
+    pub lane_bits: u32,
+    /// The STREAM register the testbench expects.
+    pub stream_format: String,
     pub geometry: String,
     pub sizes: String,
     pub hash_lo: String,
@@ -109,7 +120,13 @@ fn block(b: bool) -> u8 {
 }
 
 impl TopTemplate {
-    pub fn new(model: &Model, g: &Geometry, plan: &Plan, top: &Ident) -> TopTemplate {
+    pub fn new(
+        model: &Model,
+        g: &Geometry,
+        plan: &Plan,
+        top: &Ident,
+        packing: &bramble_abi::stream::Packing,
+    ) -> TopTemplate {
         let style = |name: &str| {
             plan.memories
                 .iter()
@@ -134,12 +151,17 @@ impl TopTemplate {
             addr_bits,
             in_size: model.input.size,
             out_size: model.output_size(),
+            tdata_bits: packing.tdata_bits(),
+            tdata_msb: packing.tdata_bits() - 1,
+            lane_bits: packing.lane_bits(),
             ptr_addr_bits: addr_bits_for(ptr_depth),
             ptr_depth,
             ptr_bits: g.ptr_bits,
-            row_bits: addr_bits_for(g.in_buf_depth.max(g.act_buf_depth).max(g.acc_depth)),
-            in_buf_depth: g.in_buf_depth,
-            act_buf_depth: g.act_buf_depth,
+            row_bits: g.row_bits(),
+            in_buf_depth: g.in_bank_depth,
+            // A and B exist only with two layers or more; the parameter is still legal without.
+            act_buf_depth: g.mid_buf_depth.max(1),
+            out_buf_depth: g.out_bank_depth,
             entry_depth: g.entry_depth,
             entry_addr_bits: addr_bits_for(g.entry_depth),
             bias_depth: g.bias_depth,
@@ -153,6 +175,7 @@ impl TopTemplate {
             acc_block: block(style("accumulators")),
             in_buf_block: block(style("in_buf")),
             act_buf_block: block(style("act_buf_a")),
+            out_buf_block: block(style("out_buf")),
             layers_block: block(style("layers")),
             hash_lo: hex32(hash as u32),
             hash_hi: hex32((hash >> 32) as u32),
@@ -414,7 +437,9 @@ pub fn generate_with(
 ) -> Result<Bundle> {
     let top = top_name(model);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let top_t = TopTemplate::new(model, g, plan, &top);
+    let packing = bramble_abi::stream::Packing::new(opts.tdata_bits, g.act_bits)
+        .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
+    let top_t = TopTemplate::new(model, g, plan, &top, &packing);
     let mut rtl_files = Vec::new();
     for (name, text) in HW_FILES {
         files.push((format!("rtl/{name}"), text.as_bytes().to_vec()));
@@ -468,6 +493,12 @@ pub fn generate_with(
         num_pes: g.pes,
         bank_stride: regs::bank_stride(g.pes) as usize,
         num_inputs: inputs.len(),
+        tdata_bits: packing.tdata_bits(),
+        lane_bits: packing.lane_bits(),
+        stream_format: hex32(regs::stream_format(
+            packing.tdata_bits(),
+            packing.lane_bits(),
+        )),
         geometry: hex32(regs::geometry::pack(
             g.pes as u32,
             g.num_layers() as u32,

@@ -242,14 +242,23 @@ fn storage(plan: &Plan) -> Vec<Storage> {
     table
         .iter()
         .filter_map(|&(name, variable, partition, kind)| {
-            let m = plan.memories.iter().find(|m| m.name == name)?;
+            let find = |n: &str| plan.memories.iter().find(|m| m.name == n);
+            // The RTL's last layer writes its own OUT buffer, so the plan has no A (one layer)
+            // or no B (two layers) where the kernel's output buffer is act_a / act_b: that
+            // buffer takes the style of the plan's out_buf.
+            let m = find(name).or_else(|| match name {
+                "act_buf_a" => find("out_buf"),
+                "act_buf_b" if find("act_buf_a").is_some() => find("out_buf"),
+                _ => None,
+            })?;
             Some(Storage {
                 variable,
                 partition,
                 kind,
                 storage: if m.block() { "bram" } else { "lutram" },
                 comment: format!(
-                    "{name}, {}: {} x {} words of {} bits, {}",
+                    "{}, {}: {} x {} words of {} bits, {}",
+                    m.name,
                     m.holds,
                     m.instances,
                     m.depth,
@@ -485,7 +494,8 @@ mod tests {
                 "LAYERS" => "layers",
                 "acc" => "accumulators",
                 "in_buf" => "in_buf",
-                "act_a" => "act_buf_a",
+                // One layer: the kernel's output buffer act_a takes the RTL's OUT buffer's style.
+                "act_a" => "out_buf",
                 other => panic!("unexpected {other}"),
             };
             let mem = plan.memories.iter().find(|m| m.name == name).unwrap();

@@ -41,9 +41,16 @@ pub struct Geometry {
     pub bias_depth: usize,
     pub acc_depth: usize,
     pub cb_depth: usize,
-    /// Per-bank depth of the input buffer and of the layer output buffers.
+    /// Rows of one input vector and of the largest layer output per bank (the HLS kernel's
+    /// single buffers).
     pub in_buf_depth: usize,
     pub act_buf_depth: usize,
+    /// Words per bank of the RTL's buffers (docs/engine.md): IN and OUT hold two vectors each
+    /// (the stream's double buffering, half = address LSB), A and B the outputs of the layers
+    /// before the last (0 when there are none).
+    pub in_bank_depth: usize,
+    pub mid_buf_depth: usize,
+    pub out_bank_depth: usize,
 }
 
 impl Geometry {
@@ -92,6 +99,12 @@ impl Geometry {
             .unwrap_or(0)
             .max(1);
         let max_rows = model.layers.iter().map(|l| l.rows()).max().unwrap();
+        let last = model.layers.len() - 1;
+        let mid_rows = model.layers[..last]
+            .iter()
+            .map(|l| l.rows())
+            .max()
+            .unwrap_or(0);
         Geometry {
             pes,
             act_bits,
@@ -109,11 +122,23 @@ impl Geometry {
             cb_depth: model.layers.len() << idx_bits,
             in_buf_depth: model.input.size.div_ceil(n),
             act_buf_depth: max_rows.div_ceil(n),
+            in_bank_depth: 2 * model.input.size.div_ceil(n),
+            mid_buf_depth: mid_rows.div_ceil(n),
+            out_bank_depth: 2 * model.layers[last].rows().div_ceil(n),
         }
     }
 
     pub fn num_layers(&self) -> usize {
         self.layers.len()
+    }
+
+    /// Bits of a buffer row within a half (IN, OUT) or of A, B and the accumulators: the PE's
+    /// write-back address and the scanner's row.
+    pub fn row_bits(&self) -> u32 {
+        let rows = (self.in_bank_depth / 2)
+            .max(self.mid_buf_depth)
+            .max(self.acc_depth);
+        crate::generate::addr_bits_for(rows)
     }
 }
 
@@ -213,9 +238,10 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
         ("bias", "biases at accumulator precision (per PE)", n, g.bias_depth, acc, false, SDP),
         ("codebook", "shared weights, all layers (per PE copy)", n, g.cb_depth, cb, true, SDP),
         ("accumulators", "partial sums of the PE's rows", n, g.acc_depth, acc, false, SDP),
-        ("in_buf", "input activations (one bank per PE)", n, g.in_buf_depth, a, false, SDP),
-        ("act_buf_a", "layer outputs, even layers (one bank per PE)", n, g.act_buf_depth, a, false, SDP),
-        ("act_buf_b", "layer outputs, odd layers (one bank per PE)", if l > 1 { n } else { 0 }, g.act_buf_depth, a, false, SDP),
+        ("in_buf", "input activations, two vectors (one bank per PE)", n, g.in_bank_depth, a, false, SDP),
+        ("act_buf_a", "layer outputs, even layers but the last (one bank per PE)", if l > 1 { n } else { 0 }, g.mid_buf_depth, a, false, SDP),
+        ("act_buf_b", "layer outputs, odd layers but the last (one bank per PE)", if l > 2 { n } else { 0 }, g.mid_buf_depth, a, false, SDP),
+        ("out_buf", "network outputs, two vectors (one bank per PE)", n, g.out_bank_depth, a, false, SDP),
         ("layers", "layer descriptors", 1, l, 128, true, SDP),
     ];
     let memories: Vec<Memory> = table

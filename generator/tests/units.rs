@@ -1,7 +1,8 @@
 //! Unit testbenches of the engine's stage modules that have a contract of their own
 //! (`hw/test/*_tb.v`): the SRL FIFO (order, `empty_o`, the registered `room_o` margin), the
-//! scanner (exactly the non-zero activations, each once, `bc_end_o` after the last) and the
-//! accumulate stage (the read-after-write forwarding). Each testbench is self-checking and
+//! scanner (exactly the non-zero activations, each once, `bc_end_o` after the last), the
+//! accumulate stage (the read-after-write forwarding) and the stream input and output (the
+//! packing, backpressure, framing and TLAST rules of docs/register-map.md "Streams"). Each testbench is self-checking and
 //! prints `UNIT PASS <module> ...` or `UNIT FAIL <module> ...`; this test compiles it with
 //! `iverilog -g2005 -Wall` once per parameter set, runs it under `vvp`, and lints the module
 //! under test with the same parameters (`verilator --lint-only -Wall`, any warning fails).
@@ -167,7 +168,122 @@ const PE_MAC: Unit = Unit {
     ],
 };
 
-const UNITS: &[&Unit] = &[&FIFO, &SCANNER, &PE_MAC];
+const AXIS_IN: Unit = Unit {
+    module: "bramble_axis_in",
+    deps: &[],
+    tb_only: &["Seed"],
+    cases: &[
+        // Two lanes of 16 bits, a last beat with one lane, three banks.
+        Case {
+            params: &[
+                ("NumPes", "3"),
+                ("ActBits", "12"),
+                ("TdataBits", "32"),
+                ("LaneBits", "16"),
+                ("InSize", "7"),
+                ("RowBits", "3"),
+            ],
+            image: None,
+        },
+        // One bank, 16-bit activations filling their lanes.
+        Case {
+            params: &[
+                ("NumPes", "1"),
+                ("ActBits", "16"),
+                ("TdataBits", "32"),
+                ("LaneBits", "16"),
+                ("InSize", "5"),
+                ("RowBits", "3"),
+                ("Seed", "2"),
+            ],
+            image: None,
+        },
+        // Eight 8-bit lanes of a 64-bit beat.
+        Case {
+            params: &[
+                ("NumPes", "8"),
+                ("ActBits", "8"),
+                ("TdataBits", "64"),
+                ("LaneBits", "8"),
+                ("InSize", "21"),
+                ("RowBits", "2"),
+                ("Seed", "3"),
+            ],
+            image: None,
+        },
+        // One beat per vector: vectors back to back.
+        Case {
+            params: &[
+                ("NumPes", "4"),
+                ("ActBits", "6"),
+                ("TdataBits", "32"),
+                ("LaneBits", "8"),
+                ("InSize", "4"),
+                ("RowBits", "1"),
+                ("Seed", "4"),
+            ],
+            image: None,
+        },
+    ],
+};
+
+const AXIS_OUT: Unit = Unit {
+    module: "bramble_axis_out",
+    deps: &[],
+    tb_only: &["Seed"],
+    cases: &[
+        Case {
+            params: &[
+                ("NumPes", "3"),
+                ("ActBits", "12"),
+                ("TdataBits", "32"),
+                ("LaneBits", "16"),
+                ("OutSize", "7"),
+                ("RowBits", "3"),
+            ],
+            image: None,
+        },
+        Case {
+            params: &[
+                ("NumPes", "1"),
+                ("ActBits", "16"),
+                ("TdataBits", "32"),
+                ("LaneBits", "16"),
+                ("OutSize", "5"),
+                ("RowBits", "3"),
+                ("Seed", "2"),
+            ],
+            image: None,
+        },
+        Case {
+            params: &[
+                ("NumPes", "8"),
+                ("ActBits", "8"),
+                ("TdataBits", "64"),
+                ("LaneBits", "8"),
+                ("OutSize", "21"),
+                ("RowBits", "2"),
+                ("Seed", "3"),
+            ],
+            image: None,
+        },
+        // One activation per vector, a 64-bit cycles beat.
+        Case {
+            params: &[
+                ("NumPes", "4"),
+                ("ActBits", "6"),
+                ("TdataBits", "64"),
+                ("LaneBits", "8"),
+                ("OutSize", "1"),
+                ("RowBits", "1"),
+                ("Seed", "4"),
+            ],
+            image: None,
+        },
+    ],
+};
+
+const UNITS: &[&Unit] = &[&FIFO, &SCANNER, &PE_MAC, &AXIS_IN, &AXIS_OUT];
 
 /// Run `cmd` in `dir` with a deadline; returns (success, stdout + stderr).
 fn run(mut cmd: Command, dir: &Path) -> (bool, String) {
@@ -347,6 +463,16 @@ fn scanner() {
 #[test]
 fn pe_mac_forwarding() {
     check_unit(&PE_MAC);
+}
+
+#[test]
+fn axis_in_packing_and_framing() {
+    check_unit(&AXIS_IN);
+}
+
+#[test]
+fn axis_out_packing_backpressure_tlast() {
+    check_unit(&AXIS_OUT);
 }
 
 /// Every testbench in `hw/test/` is run above, and none of them reaches a bundle: the embedded
