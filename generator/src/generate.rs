@@ -120,6 +120,21 @@ fn block(b: bool) -> u8 {
 }
 
 impl TopTemplate {
+    /// The Vivado interface attributes of top-level port `port` (docs/vivado.md "Interface
+    /// attributes"), one per line, indented for the port list; empty for a port without any.
+    pub fn attrs(&self, port: &str) -> String {
+        crate::vivado::interface_attributes()
+            .into_iter()
+            .find(|(p, _)| p == port)
+            .map(|(_, lines)| {
+                lines
+                    .iter()
+                    .map(|l| format!("{l}\n  "))
+                    .collect::<String>()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn new(
         model: &Model,
         g: &Geometry,
