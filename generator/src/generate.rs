@@ -126,12 +126,7 @@ impl TopTemplate {
         crate::vivado::interface_attributes()
             .into_iter()
             .find(|(p, _)| p == port)
-            .map(|(_, lines)| {
-                lines
-                    .iter()
-                    .map(|l| format!("{l}\n  "))
-                    .collect::<String>()
-            })
+            .map(|(_, lines)| lines.iter().map(|l| format!("{l}\n  ")).collect::<String>())
             .unwrap_or_default()
     }
 
