@@ -11,8 +11,11 @@
 //!   output transfer is the end of a batch. The MM2S interrupt is wired in the block design too
 //!   (the GIC line after S2MM's, see [`IRQ_MM2S`]) but not given to Linux;
 //! - the DMA buffer is the u-dma-buf device [`UDMABUF_NAME`] (`/dev/udmabuf0`),
-//!   [`Batch::udmabuf_bytes`] long: the input beats of up to [`Batch::vectors`] vectors from
-//!   offset 0, their output beats from [`Batch::out_offset`].
+//!   [`Batch::udmabuf_bytes`] long: room for the input beats of [`Batch::vectors`] vectors and
+//!   their output beats, each rounded up to a page. The host's DMA driver decides the layout of
+//!   each transfer (inputs from offset 0, outputs from the next 64-byte boundary after them) and
+//!   splits a larger batch into transfers that fit; a test of bramble-host (`dma.rs`) checks
+//!   that this size holds [`Batch::vectors`] vectors in its layout.
 
 use crate::manifest::Manifest;
 use crate::stream::Packing;
@@ -103,7 +106,7 @@ impl Batch {
         b
     }
 
-    /// Offset of the output half of the DMA buffer.
+    /// Bytes of the buffer's input half: the batch's input beats rounded up to a page.
     pub fn out_offset(&self) -> u64 {
         page_up(self.vectors() * self.in_vector_bytes)
     }

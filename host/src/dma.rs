@@ -133,9 +133,10 @@ pub struct DmaConfig {
 
 impl Default for DmaConfig {
     fn default() -> Self {
+        // What the generated block design configures (bramble_abi::board, docs/vivado.md).
         DmaConfig {
-            length_bits: 26,
-            addr_bits: 32,
+            length_bits: bramble_abi::board::DMA_LENGTH_BITS,
+            addr_bits: bramble_abi::board::DMA_ADDR_BITS,
         }
     }
 }
@@ -432,7 +433,13 @@ impl<R: DmaRegs, B: DmaBuffer> Stream for AxiDma<R, B> {
 
     fn max_vectors(&self, in_bytes: usize, out_bytes: usize) -> usize {
         let (i, o) = (in_bytes.max(1) as u64, out_bytes.max(1) as u64);
-        let by_buffer = self.buf.size().saturating_sub(BUFFER_ALIGN) / (i + o);
+        // The largest n whose layout fits: inputs at 0, outputs at align_up(n * i).
+        let size = self.buf.size();
+        let mut by_buffer = size / (i + o);
+        // Alignment adds under BUFFER_ALIGN bytes, so this steps back at most 64 times.
+        while by_buffer > 0 && align_up(by_buffer * i, BUFFER_ALIGN) + by_buffer * o > size {
+            by_buffer -= 1;
+        }
         let by_length = self.cfg.max_length() / i.max(o);
         by_buffer.min(by_length).min(usize::MAX as u64) as usize
     }
@@ -496,5 +503,53 @@ pub(crate) fn range(offset: u64, len: usize, size: usize) -> Result<std::ops::Ra
             words: len.div_ceil(4),
             limit: size as u64,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bramble_abi::board::Batch;
+    use bramble_abi::stream::Packing;
+
+    /// Registers that are never touched: only the buffer arithmetic is under test.
+    struct NoRegs;
+    impl DmaRegs for NoRegs {
+        fn describe(&self) -> String {
+            "none".into()
+        }
+        fn read32(&mut self, _: u32) -> Result<u32> {
+            Ok(0)
+        }
+        fn write32(&mut self, _: u32, _: u32) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The u-dma-buf the generated overlay declares (`Batch::udmabuf_bytes`) holds the batch
+    /// the overlay is sized for (`Batch::vectors`) in this driver's layout (inputs from 0,
+    /// outputs from the next BUFFER_ALIGN boundary), within the DMA's length register.
+    #[test]
+    fn the_overlay_buffer_holds_its_batch() {
+        for (tdata, act, inp, out) in [
+            (32, 16, 16, 5),
+            (64, 8, 784, 10),
+            (32, 16, 1024, 1024),
+            (64, 16, 60_000, 60_000),
+        ] {
+            let p = Packing::new(tdata, act).unwrap();
+            let b = Batch::new(&p, inp, out);
+            let buf = MemBuffer {
+                phys: 0x1000_0000,
+                bytes: vec![0; b.udmabuf_bytes() as usize],
+            };
+            let dma = AxiDma::new(NoRegs, buf, DmaConfig::default());
+            let fits = dma.max_vectors(b.in_vector_bytes as usize, b.out_vector_bytes as usize);
+            assert!(
+                fits as u64 >= b.vectors(),
+                "{inp}x{out}: the buffer holds {fits} vectors, the overlay promises {}",
+                b.vectors()
+            );
+        }
     }
 }
