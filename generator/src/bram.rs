@@ -103,9 +103,65 @@ pub fn pack(depth: usize, width: usize, ports: Ports) -> Packing {
     best.expect("configurations are not empty").1
 }
 
+/// URAM288 blocks for a `depth x width` memory with `(* ram_style = "ultra" *)`, as Yosys 0.23
+/// `synth_xilinx -family xcup` maps it (`techlibs/xilinx/urams.txt`: 4K x 72, one port per side,
+/// no initial contents). A narrow memory is packed several words to a 72-bit row: the largest
+/// power of two of words that fits, at most 8, with the word selected by LUTs after the read.
+/// Measured with one write and one read port (docs/engine.md, "UltraRAM").
+pub fn uram(depth: usize, width: usize) -> usize {
+    const ROWS: usize = 4096;
+    const ROW_BITS: usize = 72;
+    let fit = (ROW_BITS / width.max(1)).max(1);
+    let per_row = (1usize << fit.ilog2()).min(8);
+    let columns = width.div_ceil(ROW_BITS / per_row).max(1);
+    depth.max(1).div_ceil(ROWS * per_row) * columns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Measured with Yosys 0.23 `synth_xilinx -family xcup -noiopad` on a one-write, one-read
+    /// memory with `(* ram_style = "ultra" *)` and no initial contents.
+    #[test]
+    fn uram_matches_yosys_measurements() {
+        let measured = [
+            ((4096, 72), 1),
+            ((8192, 72), 2),
+            ((6000, 72), 2),
+            ((12288, 72), 3),
+            ((40000, 72), 10),
+            ((2048, 72), 1),
+            ((4096, 80), 2),
+            ((4096, 64), 1),
+            ((4096, 36), 1),
+            ((8192, 36), 1),
+            ((8192, 32), 1),
+            ((16384, 26), 2),
+            ((16384, 24), 2),
+            ((16384, 20), 2),
+            ((4096, 18), 1),
+            ((8192, 18), 1),
+            ((16384, 18), 1),
+            ((20000, 18), 2),
+            ((24576, 18), 2),
+            ((32768, 18), 2),
+            ((100000, 18), 7),
+            ((16384, 16), 1),
+            ((32768, 16), 2),
+            ((32768, 14), 2),
+            ((32768, 12), 2),
+            ((40000, 10), 3),
+            ((32768, 9), 1),
+            ((65536, 9), 2),
+            ((65536, 8), 2),
+            ((4096, 4), 1),
+            ((131072, 4), 4),
+        ];
+        for ((d, w), want) in measured {
+            assert_eq!(uram(d, w), want, "{d}x{w}");
+        }
+    }
 
     /// Measured with Yosys 0.23 `synth_xilinx -family xc7` (identical on xcup), docs/engine.md.
     #[test]
