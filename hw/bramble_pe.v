@@ -7,7 +7,8 @@
 //   bramble_pe_ptr    activation FIFO -> pointer read -> column descriptors
 //   bramble_pe_stream column descriptors -> entry pairs -> items {row, code, activation}
 //   bramble_pe_mac    items -> codebook x activation -> accumulators (with forwarding)
-//   bramble_pe_wb     end of layer -> bias, round, shift, saturate, ReLU -> next buffer
+//   bramble_pe_wb     end of layer -> bias (rounding constant included), shift, saturate, ReLU
+//                     -> next buffer
 //
 // room_o is registered in the activation FIFO; done_o in the write-back.
 `resetall
@@ -57,7 +58,6 @@ module bramble_pe #(
   input  wire                     layer_start_i,
   input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
   input  wire [RowBits-1:0]       wb_last_i,
-  input  wire [AccBits-1:0]       round_i,
   input  wire [AccBits-1:0]       sat_mask_i,
   input  wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_i,
   input  wire [2:0]               shift_lo_i,
@@ -222,7 +222,6 @@ module bramble_pe #(
     .layer_start_i (layer_start_i),
     .bias_base_i   (bias_base_i),
     .wb_last_i     (wb_last_i),
-    .round_i       (round_i),
     .sat_mask_i    (sat_mask_i),
     .shift_hi_i    (shift_hi_i),
     .shift_lo_i    (shift_lo_i),

@@ -7,6 +7,10 @@
 //   M1: product = activation x codebook entry (the DSP); accumulator read of the item's row;
 //   M2: sum = accumulator (or the previous clock's sum, forwarded) + product; written back.
 //
+// Synthesis puts the product register (M) and the M2 adder into the DSP (its post-adder, with the
+// accumulator on the C port): no carry chain and no LUT per accumulator bit but the select of
+// the old value. That needs the product register without an asynchronous reset.
+//
 // An item's read in M1 happens in the clock the item ahead of it writes in M2, so it sees the
 // old value when both hit the same row: fwd_q (the rows compared one clock early) selects the
 // forwarded sum instead. Two items apart, the write has landed. This is the only hazard.
@@ -126,8 +130,11 @@ module bramble_pe_mac #(
     end
   endgenerate
 
-  wire [AccBits-1:0] acc_old = m2_fwd_q ? fw_sum_q : acc_rd;
-  wire [AccBits-1:0] acc_sum = acc_old + prod_ext;
+  // Clearing a row for the write-back writes acc_sum too: with M2 empty the product register is
+  // zero and acc_old is forced to zero (in the same LUT as the forwarding select), so the sum is
+  // zero and the accumulator's write data needs no select of its own.
+  wire [AccBits-1:0] acc_old = !m2_vld_q ? {AccBits{1'b0}} : (m2_fwd_q ? fw_sum_q : acc_rd);
+  wire [AccBits-1:0] acc_sum = prod_ext + acc_old;
 
   bramble_ram_sdp #(
     .Width    (AccBits),
@@ -139,11 +146,19 @@ module bramble_pe_mac #(
     .clk_i     (clk_i),
     .wr_en_i   (m2_vld_q || wb_clr_en_i),
     .wr_addr_i (m2_vld_q ? m2_row_q : wb_clr_row_i),
-    .wr_data_i (m2_vld_q ? acc_sum : {AccBits{1'b0}}),
+    .wr_data_i (acc_sum),
     .rd_en_i   (m1_vld_q || wb_rd_en_i),
     .rd_addr_i (m1_vld_q ? m1_row_q : wb_rd_row_i),
     .rd_data_o (acc_rd)
   );
+
+  // The product register is zero while M2 is empty (the clear writes acc_sum). A synchronous
+  // clear and no reset, so it becomes the DSP's M register (reset by RSTM), not a LUT per bit:
+  // it is zero from the first clock edge with M1 empty, which includes every clock while rst_ni
+  // is low (the reset is held for at least one clock edge, docs/engine.md).
+  always @(posedge clk_i) begin
+    m2_prod_q <= m1_vld_q ? prod : {ProdBits{1'b0}};
+  end
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -152,7 +167,6 @@ module bramble_pe_mac #(
       m1_val_q  <= {ActBits{1'b0}};
       m2_vld_q  <= 1'b0;
       m2_row_q  <= {RowBits{1'b0}};
-      m2_prod_q <= {ProdBits{1'b0}};
       m2_fwd_q  <= 1'b0;
       fw_sum_q  <= {AccBits{1'b0}};
     end else begin
@@ -164,7 +178,6 @@ module bramble_pe_mac #(
       m2_vld_q <= m1_vld_q;
       if (m1_vld_q) begin
         m2_row_q  <= m1_row_q;
-        m2_prod_q <= prod;
         m2_fwd_q  <= m2_vld_q && (m2_row_q == m1_row_q);
       end
       if (m2_vld_q) begin

@@ -7,15 +7,16 @@
 // end, which nothing reads, and saves a global-index counter and its compare):
 //
 //   W0: read accumulator[row] and bias[bias_base + row] (row 0 in the clock the end is seen);
-//   W1: sum = accumulator + bias + round (2^(shift-1), from the engine); the accumulator row is
-//       cleared for the next layer;
+//   W1: sum = accumulator + bias; the accumulator row is cleared for the next layer. The bias
+//       image already holds bias + 2^(shift-1), the layer's rounding constant (docs/numerics.md,
+//       generate::bias_words), so rounding costs no adder here;
 //   W2: the saturation test on the unshifted sum (the shifted value fits act_bits when the bits
 //       the engine's sat_mask selects are all equal, i.e. all sign), and the arithmetic shift in
 //       two selects: by shift[..:3] * 8, then by shift[2:0], keeping act_bits bits;
 //   W3: saturate, ReLU -> output register -> activation buffer.
 //
-// The shift is fixed per layer, so the engine turns it into round_i, sat_mask_i and the two
-// shift fields once; a PE only selects ActBits output bits (no full-width barrel shifter).
+// The shift is fixed per layer, so the engine turns it into sat_mask_i and the two shift fields
+// once; a PE only selects ActBits output bits (no full-width barrel shifter).
 // done_o is high from the last row's write until the next layer starts (layer_start_i), and
 // after reset once every accumulator row has been cleared.
 `resetall
@@ -46,7 +47,6 @@ module bramble_pe_wb #(
   input  wire                   layer_start_i,
   input  wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_i,
   input  wire [RowBits-1:0]     wb_last_i,
-  input  wire [AccBits-1:0]     round_i,
   input  wire [AccBits-1:0]     sat_mask_i,
   input  wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_i,
   input  wire [2:0]             shift_lo_i,
@@ -139,7 +139,7 @@ module bramble_pe_wb #(
   reg [RowBits-1:0] out_addr_q;
   reg [ActBits-1:0] out_data_q;
 
-  wire [AccBits-1:0] w1_sum = acc_rd_data_i + bias_rd + round_i;
+  wire [AccBits-1:0] w1_sum = acc_rd_data_i + bias_rd;
 
   // Fits when the masked bits are all zero or all one.
   wire w2_zeros = ((w2_sum_q & sat_mask_i) == {AccBits{1'b0}});

@@ -1,7 +1,8 @@
 // bramble_seq: the engine's sequencer: runs the layers of one inference.
 //
-// Per layer: read the layer descriptor, derive the layer's write-back constants once (round =
-// 2^(shift-1), the saturation mask, the two shift fields), pulse layer_start_o (the scanner
+// Per layer: read the layer descriptor, derive the layer's write-back constants once (the
+// saturation mask and the two shift fields; the rounding constant 2^(shift-1) is already in each
+// PE's bias image, docs/numerics.md), pulse layer_start_o (the scanner
 // starts, the PEs drop done), wait for the scanner to finish and every PE to finish its
 // write-back, then go to the next layer or raise done_o. Layer 0's descriptor and constants are
 // loaded while idle (after reset and after every run), so START (from the AXI slave, held
@@ -59,7 +60,6 @@ module bramble_seq #(
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] ptr_base_o,
   output wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base_o,
   output wire [RowBits-1:0]     wb_last_o,
-  output wire [AccBits-1:0]     round_o,
   output wire [AccBits-1:0]     sat_mask_o,
   output wire [`BRAMBLE_SHIFT_HI_BITS-1:0] shift_hi_o,
   output wire [2:0]             shift_lo_o,
@@ -95,7 +95,6 @@ module bramble_seq #(
   reg [ShiftBits-1:0] shift_q;
   reg                 relu_q;
   reg [RowBits-1:0]   wb_last_q;  // last row every PE writes back (rows per PE - 1)
-  reg [AccBits-1:0]   round_q;
   reg [AccBits-1:0]   sat_mask_q;
   reg                 start_q;    // layer_start_o
   reg                 dst_b_q;
@@ -133,17 +132,14 @@ module bramble_seq #(
     .rd_data_o (desc_rd)
   );
 
-  // Layer constants: bit j of round is set when j == shift - 1; bit j of the saturation mask
-  // when j >= shift + ActBits - 1 (the bits that must all equal the sign after the shift).
-  wire [ShiftBits:0] shift_m1  = {1'b0, shift_q} - 1'b1;
+  // Layer constant: bit j of the saturation mask is set when j >= shift + ActBits - 1 (the bits
+  // that must all equal the sign after the shift).
   wire [ShiftBits:0] sat_lsb   = {1'b0, shift_q} + ActM1[ShiftBits:0];
-  reg  [AccBits-1:0] round_d;
   reg  [AccBits-1:0] sat_mask_d;
   integer            j;
 
   always @* begin
     for (j = 0; j < AccBits; j = j + 1) begin
-      round_d[j]    = (shift_m1 == j[ShiftBits:0]);
       sat_mask_d[j] = (sat_lsb <= j[ShiftBits:0]);
     end
   end
@@ -176,7 +172,6 @@ module bramble_seq #(
       shift_q     <= {ShiftBits{1'b0}};
       relu_q      <= 1'b0;
       wb_last_q   <= {RowBits{1'b0}};
-      round_q     <= {AccBits{1'b0}};
       sat_mask_q  <= {AccBits{1'b0}};
       start_q     <= 1'b0;
       dst_b_q     <= 1'b0;
@@ -229,7 +224,6 @@ module bramble_seq #(
           wb_last_q   <= pe_rows[RowBits-1:0] - 1'b1;
         end
         StConst: begin
-          round_q    <= round_d;
           sat_mask_q <= sat_mask_d;
         end
         StRun: begin
@@ -271,7 +265,6 @@ module bramble_seq #(
   assign ptr_base_o    = ptr_base_q;
   assign bias_base_o   = bias_base_q;
   assign wb_last_o     = wb_last_q;
-  assign round_o       = round_q;
   assign sat_mask_o    = sat_mask_q;
   assign shift_hi_o    = shift_q[ShiftBits-1:3];
   assign shift_lo_o    = shift_q[2:0];

@@ -91,7 +91,6 @@ module {{ top }} #(
   wire                                layer_start;
   wire [`BRAMBLE_DESC_FIELD_BITS-1:0] bias_base;
   wire [RowBits-1:0]                  wb_last;
-  wire [AccBits-1:0]                  round;
   wire [AccBits-1:0]                  sat_mask;
   wire [`BRAMBLE_SHIFT_HI_BITS-1:0]   shift_hi;
   wire [2:0]                          shift_lo;
@@ -165,7 +164,6 @@ module {{ top }} #(
     .layer_start_o    (layer_start),
     .bias_base_o      (bias_base),
     .wb_last_o        (wb_last),
-    .round_o          (round),
     .sat_mask_o       (sat_mask),
     .shift_hi_o       (shift_hi),
     .shift_lo_o       (shift_lo),
@@ -192,7 +190,7 @@ module {{ top }} #(
     .CbFile ("codebook.mem")
 `define {{ top_upper }}_PE_PORTS(K) \
     .clk_i (clk_i), .rst_ni (rst_ni), .layer_i (layer), .layer_start_i (layer_start), \
-    .bias_base_i (bias_base), .wb_last_i (wb_last), .round_i (round), \
+    .bias_base_i (bias_base), .wb_last_i (wb_last), \
     .sat_mask_i (sat_mask), .shift_hi_i (shift_hi), .shift_lo_i (shift_lo), .relu_i (relu), \
     .act_valid_i (bc_valid), .act_idx_i (bc_idx), .act_val_i (bc_val), .act_end_i (bc_end), \
     .room_o (pe_room[K]), .done_o (pe_done[K]), .out_we_o (pe_we[K]), \

@@ -270,6 +270,34 @@ impl Images {
     }
 }
 
+/// PE `k`'s bias memory (`pe{k}_bias.mem`), layers concatenated from each layer's `bias_base`:
+/// local row `r` of layer `l` holds `b_q[i] + 2^(s_l - 1)` for output row `i = r * N + k` (just
+/// `b_q[i]` when `s_l == 0`), and 0 past the layer's last row.
+///
+/// The rounding constant of docs/numerics.md is folded in here, once, so the write-back adds a
+/// single word to the accumulator (RTL `bramble_pe_wb`, HLS `requantize`) and then only shifts.
+/// The accumulator bound counts `|b_q[i]| + 2^(s_l - 1)`, so the word fits `acc_bits_l` and the
+/// sum is the golden model's `acc + 2^(s_l - 1)` exactly. This is the only place that builds
+/// bias words: whatever loads biases into the engine (bundle images, HLS arrays) uses it.
+pub fn bias_words(model: &Model, g: &Geometry, k: usize) -> Vec<i128> {
+    let n = g.pes;
+    let mut words = Vec::with_capacity(g.bias_depth);
+    for (l, layer) in model.layers.iter().enumerate() {
+        debug_assert_eq!(words.len() as u64, g.layers[l].bias_base);
+        let s = model.shift(l);
+        let round = if s == 0 { 0 } else { 1i128 << (s - 1) };
+        for r in 0..layer.rows().div_ceil(n) {
+            let i = r * n + k;
+            words.push(if i < layer.rows() {
+                layer.bias[i] as i128 + round
+            } else {
+                0
+            });
+        }
+    }
+    words
+}
+
 /// Every memory image of the bundle, from the EIE encoding in `g`.
 pub fn memory_words(model: &Model, g: &Geometry) -> Images {
     let n = g.pes;
@@ -295,18 +323,7 @@ pub fn memory_words(model: &Model, g: &Geometry) -> Images {
         }
         let even = ptrs.iter().step_by(2).copied();
         let odd = ptrs.iter().skip(1).step_by(2).copied();
-        let mut bias = Vec::new();
-        for (l, layer) in model.layers.iter().enumerate() {
-            debug_assert_eq!(bias.len() as u64, g.layers[l].bias_base);
-            for r in 0..layer.rows().div_ceil(n) {
-                let i = r * n + k;
-                bias.push(if i < layer.rows() {
-                    layer.bias[i] as i128
-                } else {
-                    0
-                });
-            }
-        }
+        let bias = bias_words(model, g, k);
         pes.push(PeImages {
             entries: Image::new(
                 format!("pe{k}_entries.mem"),

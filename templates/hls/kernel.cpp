@@ -17,13 +17,11 @@ static_assert((-3 >> 1) == -2, "arithmetic right shift of negative values requir
 namespace {
 
 // docs/numerics.md, "One layer, exactly": shift with round half up, saturate to act_bits, then
-// the activation. The accumulator bound leaves room for the rounding constant.
+// the activation. The rounding constant 2^(shift-1) is already in the accumulator: BIAS holds
+// bias + 2^(shift-1) (the RTL's bias image), so round half up is the arithmetic shift alone.
 act_t requantize(acc_t acc, int shift, bool relu) {
     BRAMBLE_HLS(INLINE)
-    acc_t r = acc;
-    if (shift != 0) {
-        r = (acc + (static_cast<acc_t>(1) << (shift - 1))) >> shift;
-    }
+    const acc_t r = acc >> shift;
     act_t y;
     if (r > ACT_MAX) {
         y = ACT_MAX;
@@ -216,7 +214,7 @@ vectors:
                 }
             }
 
-            // Write-back: round, shift, saturate, activation; into the other buffer.
+            // Write-back: shift (rounding is in the bias), saturate, activation; into the other buffer.
         write_back:
             for (int r = 0; r < rows; ++r) {
                 BRAMBLE_HLS(PIPELINE II=1)

@@ -36,7 +36,8 @@ static const ptr_t PTR_ODD[NUM_PES][PTR_DEPTH] = {
 {% endfor %}    },
 {% endfor %}};
 
-// Biases at accumulator precision, the PE's local rows of each layer (rtl/pe*_bias.mem).
+// Biases at accumulator precision with the layer's rounding constant 2^(shift-1) added, the PE's
+// local rows of each layer (rtl/pe*_bias.mem, generate::bias_words).
 static const acc_t BIAS[NUM_PES][BIAS_DEPTH] = {
 {% for a in bias %}    // PE {{ a.pe }}: rtl/{{ a.file }}
     {
