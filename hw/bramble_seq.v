@@ -133,16 +133,10 @@ module bramble_seq #(
   );
 
   // Layer constant: bit j of the saturation mask is set when j >= shift + ActBits - 1 (the bits
-  // that must all equal the sign after the shift).
-  wire [ShiftBits:0] sat_lsb   = {1'b0, shift_q} + ActM1[ShiftBits:0];
-  reg  [AccBits-1:0] sat_mask_d;
-  integer            j;
-
-  always @* begin
-    for (j = 0; j < AccBits; j = j + 1) begin
-      sat_mask_d[j] = (sat_lsb <= j[ShiftBits:0]);
-    end
-  end
+  // that must all equal the sign after the shift). Written as one shift rather than a per-bit
+  // loop: the same logic, and one operation per clock in Verilator instead of AccBits.
+  wire [ShiftBits:0]  sat_lsb    = {1'b0, shift_q} + ActM1[ShiftBits:0];
+  wire [AccBits-1:0]  sat_mask_d = {AccBits{1'b1}} << sat_lsb;
 
   wire run_done = scanned_q && (hold_q == 3'd0) && all_done_i;
 
