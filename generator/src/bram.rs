@@ -162,4 +162,29 @@ mod tests {
             assert_eq!((p.ramb18, p.ramb36), want, "rom_2r {d}x{w}: {p:?}");
         }
     }
+
+    /// Every entry width the planner can produce (3 + 1 .. 8 + 8 bits: gap + codebook index) as
+    /// `bramble_rom_2r`, measured with Yosys 0.23 `synth_xilinx -flatten -family xc7` on a
+    /// random-initialised ROM (issue 14). 9-bit words use the parity bits: 2K x 9 in one RAMB18.
+    #[test]
+    fn entry_widths_match_yosys() {
+        #[rustfmt::skip]
+        let rom: &[((usize, usize), (usize, usize))] = &[
+            ((1024, 4), (1, 0)), ((2048, 4), (1, 0)), ((2500, 4), (1, 0)), ((4096, 4), (1, 0)),
+            ((5000, 4), (0, 1)), ((8192, 4), (0, 1)), ((12000, 4), (3, 0)),
+            ((2048, 5), (1, 0)), ((6000, 5), (0, 1)),
+            ((2048, 6), (1, 0)), ((6000, 6), (0, 1)),
+            ((2048, 7), (1, 0)), ((6000, 7), (3, 0)),
+            ((2048, 8), (1, 0)), ((6000, 8), (3, 0)),
+            ((2048, 9), (1, 0)), ((6000, 9), (3, 0)),
+            ((2048, 10), (0, 1)), ((6000, 10), (0, 2)),
+            ((2048, 11), (0, 1)), ((6000, 11), (0, 2)),
+            ((2048, 12), (0, 1)), ((6000, 12), (0, 2)),
+            ((2048, 13), (0, 1)),
+        ];
+        for &((d, w), want) in rom {
+            let p = pack(d, w, ROM_2R);
+            assert_eq!((p.ramb18, p.ramb36), want, "rom_2r {d}x{w}: {p:?}");
+        }
+    }
 }
