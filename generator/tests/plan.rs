@@ -123,3 +123,21 @@ fn gap_bits_can_be_pinned_and_are_checked() {
         assert!(e.contains("--gap-bits") && e.contains("3..=8"), "{e}");
     }
 }
+
+/// Issue 14's benchmark: EIE's Alex-6 (AlexNet fc6, 9216 x 4096 at 9%, 4-bit weights, synthetic
+/// with a fixed seed) fits xczu9eg's 912 RAMB36 in block RAM with the planner's choice, which EIE's
+/// fixed 4-bit gap does not (docs/benchmarks.md has the numbers: `cargo bench --bench fit`).
+#[test]
+fn alex6_fits_xczu9eg_with_the_planners_format() {
+    let m = bramble::benchmarks::alex6(1);
+    let part = parts::find("xczu9eg").unwrap();
+    let (_, p) = plan::choose(&m, part, None).unwrap();
+    assert!(p.fits && p.bram36_tiles <= 912, "{} tiles", p.bram36_tiles);
+    assert_ne!(p.gap_bits, 4, "{}", p.why);
+    let eie = plan::Request {
+        pes: Some(p.pes),
+        gap_bits: Some(4),
+    };
+    let e = plan::choose_with(&m, part, eie).unwrap_err();
+    assert!(e.contains("does not fit xczu9eg"), "{e}");
+}
