@@ -19,8 +19,9 @@ use crate::regs;
 /// The `format` field.
 pub const FORMAT: &str = "bramble-bundle";
 /// The bundle format this crate writes and reads. 2: file hashes, no register map, port bits.
-/// Version 3 (issue 10): `tdata_bits`, the width of the AXI4-Stream ports.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 3 (issue 10): `tdata_bits`, the width of the AXI4-Stream ports. Version 4 (issue 14):
+/// `gap_bits`, the row-gap width of the design's stored entries, and each layer's `gap_bits`.
+pub const FORMAT_VERSION: u32 = 4;
 /// The manifest's own file name (the one file of a bundle not listed in `files`).
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Largest manifest read (a manifest is a few KB; this stops a crafted file early).
@@ -51,6 +52,9 @@ pub struct Manifest {
     pub act_bits: u32,
     /// TDATA width of the AXI4-Stream ports, 32 or 64 (the packing: [`crate::stream`]).
     pub tdata_bits: u32,
+    /// Row-gap bits of a stored entry (docs/sparse-format.md): the design-wide field width the
+    /// planner chose, 3..=8; entries are `gap_bits` + the codebook index bits wide.
+    pub gap_bits: u32,
     pub input: Port,
     pub output: Port,
     pub layers: Vec<Layer>,
@@ -84,6 +88,10 @@ pub struct Layer {
     pub in_frac: u32,
     pub out_frac: u32,
     pub nonzeros: usize,
+    /// The layer's row gaps are at most `2^gap_bits - 1` (<= the design's `gap_bits`).
+    pub gap_bits: u32,
+    /// Entries stored for the layer over all PEs, padding included.
+    pub entries: usize,
 }
 
 /// One file of the bundle.
@@ -230,6 +238,17 @@ impl Manifest {
                 format!("must be 32 or 64, found {}", self.tdata_bits),
             ));
         }
+        if !regs::entry::valid_gap_bits(self.gap_bits) {
+            return Err(bad(
+                "gap_bits",
+                format!(
+                    "must be {}..={}, found {}",
+                    regs::entry::MIN_GAP_BITS,
+                    regs::entry::MAX_GAP_BITS,
+                    self.gap_bits
+                ),
+            ));
+        }
         if !(2..=32).contains(&self.act_bits) {
             return Err(bad(
                 "act_bits",
@@ -278,6 +297,23 @@ impl Manifest {
         }
         for (i, l) in self.layers.iter().enumerate() {
             Ident::new(&l.name).map_err(|r| bad(&format!("layers[{i}].name"), r))?;
+            if !(regs::entry::MIN_GAP_BITS..=self.gap_bits).contains(&l.gap_bits) {
+                return Err(bad(
+                    &format!("layers[{i}].gap_bits"),
+                    format!(
+                        "must be {}..={} (the design's gap_bits), found {}",
+                        regs::entry::MIN_GAP_BITS,
+                        self.gap_bits,
+                        l.gap_bits
+                    ),
+                ));
+            }
+            if l.entries < l.nonzeros {
+                return Err(bad(
+                    &format!("layers[{i}].entries"),
+                    format!("{} entries cannot hold {} non-zeros", l.entries, l.nonzeros),
+                ));
+            }
         }
         let (first, last) = (&self.layers[0], &self.layers[self.layers.len() - 1]);
         if first.inputs != self.input.size || last.outputs != self.output.size {
@@ -520,6 +556,7 @@ mod tests {
             regmap_version: regs::REGMAP_VERSION,
             act_bits: 16,
             tdata_bits: 32,
+            gap_bits: 5,
             input: Port {
                 size: 16,
                 bits: 16,
@@ -538,6 +575,8 @@ mod tests {
                 in_frac: 10,
                 out_frac: 9,
                 nonzeros: 40,
+                gap_bits: 5,
+                entries: 42,
             }],
             rtl_files: vec!["jet70_top.v".into()],
             memory_images: vec![],
@@ -575,6 +614,10 @@ mod tests {
         );
         check(&|m| m.format_version = 1, "format_version");
         check(&|m| m.tdata_bits = 48, "tdata_bits");
+        check(&|m| m.gap_bits = 2, "gap_bits");
+        check(&|m| m.gap_bits = 9, "gap_bits");
+        check(&|m| m.layers[0].gap_bits = 6, "layers[0].gap_bits");
+        check(&|m| m.layers[0].entries = 39, "layers[0].entries");
         check(&|m| m.top = "x; initial".into(), "top");
         check(&|m| m.top = "--help".into(), "top");
         check(&|m| m.pes = 0, "pes");
@@ -596,20 +639,22 @@ mod tests {
         assert!(serde_json::from_value::<Manifest>(v).is_err());
     }
 
-    /// A version 2 manifest (no `tdata_bits`) is refused as another version, not as a missing
-    /// field.
+    /// A version 2 manifest (no `tdata_bits`) and a version 3 one (no `gap_bits`: EIE's fixed
+    /// 4-bit gap) are refused as another version, not as a missing field.
     #[test]
     fn older_format_says_regenerate() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut v: serde_json::Value = serde_json::from_str(&example().to_json()).unwrap();
-        v.as_object_mut().unwrap().remove("tdata_bits");
-        v["format_version"] = 2.into();
-        std::fs::write(dir.path().join(MANIFEST_FILE), v.to_string()).unwrap();
-        let e = Manifest::load(dir.path()).unwrap_err().to_string();
-        assert!(
-            e.contains("format_version") && e.contains("regenerate"),
-            "{e}"
-        );
+        for (version, field) in [(2, "tdata_bits"), (3, "gap_bits")] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut v: serde_json::Value = serde_json::from_str(&example().to_json()).unwrap();
+            v.as_object_mut().unwrap().remove(field);
+            v["format_version"] = version.into();
+            std::fs::write(dir.path().join(MANIFEST_FILE), v.to_string()).unwrap();
+            let e = Manifest::load(dir.path()).unwrap_err().to_string();
+            assert!(
+                e.contains("format_version") && e.contains("regenerate"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -344,21 +344,37 @@ pub mod layer_desc {
 }
 
 /// The EIE entry: a relative row index ("row gap", zeros skipped since the previous entry of the
-/// column) above a codebook index (docs/sparse-format.md).
+/// column) above a codebook index (docs/sparse-format.md). The gap's width is a design-wide
+/// parameter the planner chooses (`gap_bits`); the RTL takes it from `bramble_defs.vh`.
 pub mod entry {
-    /// Width of the row-gap field.
-    pub const GAP_BITS: u32 = 4;
-    /// Longest gap one entry can express; a longer gap inserts a padding entry (codebook index 0).
-    pub const MAX_GAP: u32 = (1 << GAP_BITS) - 1;
+    /// Narrowest row-gap field the planner considers.
+    pub const MIN_GAP_BITS: u32 = 3;
+    /// Widest row-gap field the planner considers.
+    pub const MAX_GAP_BITS: u32 = 8;
+    /// EIE's 4-bit gap: what `inspect` assumes and what the hand-written modules' unit tests
+    /// (hw/test) build with. A bundle always carries the gap width its plan chose.
+    pub const EIE_GAP_BITS: u32 = 4;
 
-    /// Packs one entry of `idx_bits`-bit codebook index: `{gap, code}`.
-    pub fn pack(gap: u32, code: u32, idx_bits: u32) -> u64 {
+    /// True for a gap width the engine supports (`MIN_GAP_BITS..=MAX_GAP_BITS`).
+    pub fn valid_gap_bits(gap_bits: u32) -> bool {
+        (MIN_GAP_BITS..=MAX_GAP_BITS).contains(&gap_bits)
+    }
+
+    /// Longest gap one entry with a `gap_bits`-wide field can express; a longer gap inserts a
+    /// padding entry (codebook index 0).
+    pub const fn max_gap(gap_bits: u32) -> u32 {
+        (1 << gap_bits) - 1
+    }
+
+    /// Packs one entry of `idx_bits`-bit codebook index and `gap_bits`-bit row gap: `{gap, code}`.
+    pub fn pack(gap: u32, code: u32, idx_bits: u32, gap_bits: u32) -> u64 {
+        debug_assert!(gap <= max_gap(gap_bits) && code < (1 << idx_bits));
         ((gap as u64) << idx_bits) | code as u64
     }
     /// `(gap, code)`.
-    pub fn unpack(word: u64, idx_bits: u32) -> (u32, u32) {
+    pub fn unpack(word: u64, idx_bits: u32, gap_bits: u32) -> (u32, u32) {
         (
-            ((word >> idx_bits) & MAX_GAP as u64) as u32,
+            ((word >> idx_bits) & max_gap(gap_bits) as u64) as u32,
             (word & ((1 << idx_bits) - 1)) as u32,
         )
     }
@@ -444,6 +460,12 @@ mod tests {
             ..d
         };
         assert_eq!(big.overflow().map(|o| o.0), Some("in_size"));
-        assert_eq!(entry::unpack(entry::pack(9, 5, 4), 4), (9, 5));
+        assert_eq!(entry::unpack(entry::pack(9, 5, 4, 4), 4, 4), (9, 5));
+        for gap_bits in entry::MIN_GAP_BITS..=entry::MAX_GAP_BITS {
+            let max = entry::max_gap(gap_bits);
+            let w = entry::pack(max, 3, 2, gap_bits);
+            assert_eq!(w >> (2 + gap_bits), 0, "fits {gap_bits} + 2 bits");
+            assert_eq!(entry::unpack(w, 2, gap_bits), (max, 3));
+        }
     }
 }

@@ -52,8 +52,14 @@ fn define(s: &mut String, name: &str, value: String, comment: &str) {
     };
 }
 
-/// The text of `bramble_defs.vh`.
-pub fn defs() -> String {
+/// The text of `bramble_defs.vh` for a design whose entries have a `gap_bits`-wide row gap (the
+/// plan's choice, [`regs::entry`]). The hand-written modules' unit tests use
+/// [`regs::entry::EIE_GAP_BITS`].
+pub fn defs(gap_bits: u32) -> String {
+    assert!(
+        regs::entry::valid_gap_bits(gap_bits),
+        "internal error: gap_bits {gap_bits} should have been checked by the planner"
+    );
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -322,15 +328,16 @@ pub fn defs() -> String {
         use regs::entry as e;
         let _ = writeln!(
             s,
-            "\n// Stored entry: {{row gap, codebook index}}; a longer gap inserts a padding entry"
+            "\n// Stored entry: {{row gap, codebook index}}; a longer gap inserts a padding entry.\n\
+             // The gap width is this design's (the plan's choice, docs/sparse-format.md)."
         );
+        define(&mut s, "BRAMBLE_ENTRY_GAP_BITS", gap_bits.to_string(), "");
         define(
             &mut s,
-            "BRAMBLE_ENTRY_GAP_BITS",
-            e::GAP_BITS.to_string(),
+            "BRAMBLE_ENTRY_MAX_GAP",
+            e::max_gap(gap_bits).to_string(),
             "",
         );
-        define(&mut s, "BRAMBLE_ENTRY_MAX_GAP", e::MAX_GAP.to_string(), "");
     }
 
     {
@@ -409,7 +416,7 @@ mod tests {
 
     #[test]
     fn guarded_and_marked_generated() {
-        let t = defs();
+        let t = defs(regs::entry::EIE_GAP_BITS);
         assert!(
             t.contains("`ifndef BRAMBLE_DEFS_VH\n`define BRAMBLE_DEFS_VH\n"),
             "{t}"
@@ -426,7 +433,7 @@ mod tests {
 
     #[test]
     fn every_register_has_its_offset_and_word() {
-        let t = defs();
+        let t = defs(regs::entry::EIE_GAP_BITS);
         for r in regs::ALL {
             let off = value(&t, &format!("BRAMBLE_REG_{}", r.name)).unwrap();
             let hex = off.strip_prefix("32'h").unwrap();
@@ -450,12 +457,15 @@ mod tests {
         assert_eq!(value(&t, "BRAMBLE_SIZES_OUT_LSB").as_deref(), Some("16"));
         assert_eq!(value(&t, "BRAMBLE_DESC_RELU_BIT").as_deref(), Some("104"));
         assert_eq!(value(&t, "BRAMBLE_ENTRY_GAP_BITS").as_deref(), Some("4"));
+        let t8 = defs(8);
+        assert_eq!(value(&t8, "BRAMBLE_ENTRY_GAP_BITS").as_deref(), Some("8"));
+        assert_eq!(value(&t8, "BRAMBLE_ENTRY_MAX_GAP").as_deref(), Some("255"));
         assert_eq!(value(&t, "BRAMBLE_MIN_ADDR_BITS").as_deref(), Some("14"));
     }
 
     #[test]
     fn every_name_is_defined_once() {
-        let t = defs();
+        let t = defs(regs::entry::EIE_GAP_BITS);
         let mut names: Vec<&str> = t
             .lines()
             .filter_map(|l| l.strip_prefix("`define ")?.split([' ', '(']).next())
@@ -479,7 +489,7 @@ mod tests {
 
     /// A Verilog module that includes the defs twice (the guard) and compares every macro with
     /// the Rust packing: GEOMETRY, SIZES and a descriptor word decoded through the macros.
-    fn check_module() -> String {
+    fn check_module(gap_bits: u32) -> String {
         let mut m = String::from(
             "`include \"bramble_defs.vh\"\n`include \"bramble_defs.vh\"\nmodule t;\n\
              reg [`BRAMBLE_DESC_WIDTH-1:0] d;\ninteger bad;\ninitial begin\nbad = 0;\n",
@@ -549,12 +559,12 @@ mod tests {
         check(
             &mut m,
             "`BRAMBLE_ENTRY_MAX_GAP",
-            regs::entry::MAX_GAP as u128,
+            regs::entry::max_gap(gap_bits) as u128,
         );
         check(
             &mut m,
             "(1 << `BRAMBLE_ENTRY_GAP_BITS) - 1",
-            regs::entry::MAX_GAP as u128,
+            regs::entry::max_gap(gap_bits) as u128,
         );
         m.push_str("if (bad == 0) $display(\"DEFS OK\");\n$finish;\nend\nendmodule\n");
         m
@@ -568,34 +578,40 @@ mod tests {
             eprintln!("iverilog not installed; skipped");
             return;
         }
-        let dir: PathBuf = std::env::temp_dir().join(format!(
-            "bramble-abi-defs-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("inc")).unwrap();
-        std::fs::write(dir.join("inc").join(DEFS_FILE), defs()).unwrap();
-        std::fs::write(dir.join("t.v"), check_module()).unwrap();
-        let vvp = dir.join("t.vvp");
-        let c = Command::new("iverilog")
-            .args(["-g2005", "-Wall", "-o"])
-            .arg(&vvp)
-            .arg(format!("-I{}", dir.join("inc").display()))
-            .arg(dir.join("t.v"))
-            .output()
-            .unwrap();
-        let text = |o: &std::process::Output| {
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            )
-        };
-        assert!(c.status.success(), "iverilog: {}", text(&c));
-        let r = Command::new("vvp").arg("-n").arg(&vvp).output().unwrap();
-        let out = text(&r);
-        let _ = std::fs::remove_dir_all(&dir);
-        assert!(out.contains("DEFS OK") && !out.contains("BAD"), "{out}");
+        // Every gap width the planner may choose.
+        for gap_bits in regs::entry::MIN_GAP_BITS..=regs::entry::MAX_GAP_BITS {
+            let dir: PathBuf = std::env::temp_dir().join(format!(
+                "bramble-abi-defs-{}-{:?}-{gap_bits}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("inc")).unwrap();
+            std::fs::write(dir.join("inc").join(DEFS_FILE), defs(gap_bits)).unwrap();
+            std::fs::write(dir.join("t.v"), check_module(gap_bits)).unwrap();
+            let vvp = dir.join("t.vvp");
+            let c = Command::new("iverilog")
+                .args(["-g2005", "-Wall", "-o"])
+                .arg(&vvp)
+                .arg(format!("-I{}", dir.join("inc").display()))
+                .arg(dir.join("t.v"))
+                .output()
+                .unwrap();
+            let text = |o: &std::process::Output| {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            };
+            assert!(c.status.success(), "iverilog: {}", text(&c));
+            let r = Command::new("vvp").arg("-n").arg(&vvp).output().unwrap();
+            let out = text(&r);
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(
+                out.contains("DEFS OK") && !out.contains("BAD"),
+                "{gap_bits}: {out}"
+            );
+        }
     }
 }

@@ -74,7 +74,7 @@ fn run_case(c: &Case, part: &str) -> Row {
         "cycles per input in the testbench output"
     );
     let w = &m.layers[0].weights;
-    let slices = encode(w, c.pes);
+    let slices = encode(w, c.pes, g.gap_bits);
     let (mut ideal, mut busiest, mut padding) = (0.0, 0.0, 0.0);
     for x in &inputs {
         let active: Vec<usize> = (0..c.cols).filter(|&j| x[j] != 0).collect();

@@ -1,5 +1,6 @@
 //! The shared benchmark networks (`../shared/benchmarks/` beside the repository): the hls4ml
-//! jet-tagging MLPs, used by tests and benchmarks.
+//! jet-tagging MLPs, used by tests and benchmarks; and EIE's headline layer with synthetic
+//! weights.
 
 use crate::compress::compress;
 use crate::desc::Network;
@@ -40,4 +41,38 @@ pub fn jet(name: &str) -> Result<Model> {
     let yaml = jet_dir().join(format!("{name}.yaml"));
     let net = Network::parse(&jet_description(name, &npz), &yaml)?;
     Ok(compress(&net)?.0)
+}
+
+/// Seed of [`alex6`]'s synthetic weights (the engine bench's seed).
+pub const ALEX6_SEED: u64 = 42;
+
+/// EIE's Alex-6 (AlexNet fc6: 9216 inputs x 4096 outputs, 9% weight density, 4-bit codebook
+/// indices, 16-bit activations and codebook; EIE Table III) with synthetic weights of a fixed
+/// seed, both dimensions divided by `scale` (1 = full size, 8 = the 1152 x 512 stand-in that
+/// simulates in seconds).
+pub fn alex6(scale: usize) -> Model {
+    assert!(
+        scale >= 1 && 4096 % scale == 0,
+        "internal error: scale {scale}"
+    );
+    let (cols, rows) = (9216 / scale, 4096 / scale);
+    crate::synthetic::model(&crate::synthetic::Spec {
+        name: if scale == 1 {
+            "alex6".into()
+        } else {
+            format!("alex6_div{scale}")
+        },
+        input: cols,
+        layers: vec![crate::synthetic::LayerSpec {
+            rows,
+            cols,
+            density: 0.09,
+            relu: false,
+        }],
+        act_bits: 16,
+        weight_bits: 4,
+        codebook_bits: 16,
+        empty_every: 0,
+        seed: ALEX6_SEED,
+    })
 }

@@ -1,10 +1,9 @@
 //! EIE's sparse format (docs/sparse-format.md): rows interleaved over N processing elements, each
-//! PE's rows in compressed sparse column order with 4-bit relative row indices and zero padding.
+//! PE's rows in compressed sparse column order with `gap_bits`-wide relative row indices (3..=8,
+//! the planner's choice; EIE used 4) and zero padding.
 
 use crate::model::Csc;
-
-/// Largest gap a relative index can express.
-pub const MAX_GAP: u32 = 15;
+pub use bramble_abi::regs::entry::{max_gap, MAX_GAP_BITS, MIN_GAP_BITS};
 
 /// One stored entry: `z` zeros skipped, then a weight with codebook index `code` (0 = padding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +32,14 @@ pub fn pe_rows(rows: usize, n: usize, k: usize) -> usize {
     }
 }
 
-/// Encode `w` for `n` PEs.
-pub fn encode(w: &Csc, n: usize) -> Vec<PeSlice> {
+/// Encode `w` for `n` PEs with row gaps of at most `2^gap_bits - 1`.
+pub fn encode(w: &Csc, n: usize, gap_bits: u32) -> Vec<PeSlice> {
     assert!(n >= 1);
+    assert!(
+        (MIN_GAP_BITS..=MAX_GAP_BITS).contains(&gap_bits),
+        "internal error: gap_bits {gap_bits} should have been checked"
+    );
+    let max = max_gap(gap_bits);
     let mut pes: Vec<PeSlice> = (0..n)
         .map(|k| PeSlice {
             rows: pe_rows(w.rows, n, k),
@@ -51,12 +55,12 @@ pub fn encode(w: &Csc, n: usize) -> Vec<PeSlice> {
             let (k, r) = (row % n, (row / n) as i64);
             let pe = &mut pes[k];
             let mut gap = (r - last[k] - 1) as u32;
-            while gap > MAX_GAP {
+            while gap > max {
                 pe.entries.push(Entry {
-                    z: MAX_GAP as u8,
+                    z: max as u8,
                     code: 0,
                 });
-                gap -= MAX_GAP + 1;
+                gap -= max + 1;
             }
             pe.entries.push(Entry {
                 z: gap as u8,
@@ -69,6 +73,28 @@ pub fn encode(w: &Csc, n: usize) -> Vec<PeSlice> {
         }
     }
     pes
+}
+
+/// Entries each of the `n` PEs stores for `w`, for each gap width of `gap_bits` (outer index),
+/// without building them: what [`encode`] would give (`entries.len()` per PE), in one pass. A
+/// gap of `z` rows costs `z >> gap_bits` padding entries (each skips `2^gap_bits` rows).
+pub fn entry_counts(w: &Csc, n: usize, gap_bits: &[u32]) -> Vec<Vec<usize>> {
+    assert!(n >= 1);
+    let mut counts = vec![vec![0usize; n]; gap_bits.len()];
+    let mut last = vec![-1i64; n];
+    for j in 0..w.cols {
+        last.iter_mut().for_each(|l| *l = -1);
+        for e in w.col_ptr[j] as usize..w.col_ptr[j + 1] as usize {
+            let row = w.row[e] as usize;
+            let (k, r) = (row % n, (row / n) as i64);
+            let gap = (r - last[k] - 1) as u64;
+            for (c, &b) in counts.iter_mut().zip(gap_bits) {
+                c[k] += 1 + (gap >> b) as usize;
+            }
+            last[k] = r;
+        }
+    }
+    counts
 }
 
 /// Decode the PE slices of a `rows x cols` layer back into CSC (padding dropped).
@@ -102,7 +128,7 @@ mod tests {
         codes[0] = 3;
         codes[39] = 5;
         let w = Csc::from_dense(40, 1, &codes);
-        let pes = encode(&w, 1);
+        let pes = encode(&w, 1, 4);
         assert_eq!(
             pes[0].entries,
             vec![
@@ -113,6 +139,18 @@ mod tests {
             ]
         );
         assert_eq!(decode(&pes, 40, 1), w);
+        // A 5-bit gap holds 31: one padding entry (32 rows) and a gap of 6.
+        assert_eq!(
+            encode(&w, 1, 5)[0].entries,
+            vec![
+                Entry { z: 0, code: 3 },
+                Entry { z: 31, code: 0 },
+                Entry { z: 6, code: 5 }
+            ]
+        );
+        // Three bits: 38 = 8 + 8 + 8 + 8 + 6.
+        assert_eq!(encode(&w, 1, 3)[0].entries.len(), 6);
+        assert_eq!(encode(&w, 1, 6)[0].entries.len(), 2);
     }
 
     #[test]
@@ -149,17 +187,35 @@ mod tests {
     }
 
     proptest! {
+        /// Every gap width: the entries decode to the matrix, fit their field (also through
+        /// the packed memory word), and [`entry_counts`] predicts how many there are.
         #[test]
         fn decode_inverts_encode((rows, cols, codes, n) in matrix()) {
             let w = Csc::from_dense(rows, cols, &codes);
-            let pes = encode(&w, n);
-            prop_assert_eq!(pes.len(), n);
-            for (k, pe) in pes.iter().enumerate() {
-                prop_assert_eq!(pe.ptr.len(), cols + 1);
-                prop_assert_eq!(pe.rows, pe_rows(rows, n, k));
-                prop_assert!(pe.entries.iter().all(|e| e.z as u32 <= MAX_GAP));
+            let widths: Vec<u32> = (MIN_GAP_BITS..=MAX_GAP_BITS).collect();
+            let counts = entry_counts(&w, n, &widths);
+            let mut last_total = usize::MAX;
+            for (&gap_bits, count) in widths.iter().zip(&counts) {
+                let pes = encode(&w, n, gap_bits);
+                prop_assert_eq!(pes.len(), n);
+                for (k, pe) in pes.iter().enumerate() {
+                    prop_assert_eq!(pe.ptr.len(), cols + 1);
+                    prop_assert_eq!(pe.rows, pe_rows(rows, n, k));
+                    prop_assert_eq!(pe.entries.len(), count[k]);
+                    for e in &pe.entries {
+                        prop_assert!(e.z as u32 <= max_gap(gap_bits));
+                        let word = bramble_abi::regs::entry::pack(e.z.into(), e.code.into(), 4, gap_bits);
+                        prop_assert!(word < 1 << (4 + gap_bits));
+                        let back = bramble_abi::regs::entry::unpack(word, 4, gap_bits);
+                        prop_assert_eq!(back, (e.z as u32, e.code as u32));
+                    }
+                }
+                prop_assert_eq!(decode(&pes, rows, cols), w.clone());
+                // A wider gap never stores more entries (the planner relies on it).
+                let total: usize = count.iter().sum();
+                prop_assert!(total <= last_total);
+                last_total = total;
             }
-            prop_assert_eq!(decode(&pes, rows, cols), w);
         }
     }
 }

@@ -315,11 +315,9 @@ pub fn memory_words(model: &Model, g: &Geometry) -> Images {
             if ptrs.len() % 2 == 1 {
                 ptrs.push(*ptrs.last().unwrap());
             }
-            entries.extend(
-                s.entries
-                    .iter()
-                    .map(|e| regs::entry::pack(e.z.into(), e.code.into(), g.idx_bits) as i128),
-            );
+            entries.extend(s.entries.iter().map(|e| {
+                regs::entry::pack(e.z.into(), e.code.into(), g.idx_bits, g.gap_bits) as i128
+            }));
         }
         let even = ptrs.iter().step_by(2).copied();
         let odd = ptrs.iter().skip(1).step_by(2).copied();
@@ -475,7 +473,7 @@ pub fn generate_with(
     // The include every hw/ module, the top and the testbench read; not a compilation unit.
     files.push((
         format!("rtl/{}", bramble_abi::verilog::DEFS_FILE),
-        bramble_abi::verilog::defs().into_bytes(),
+        bramble_abi::verilog::defs(g.gap_bits).into_bytes(),
     ));
     let top_file = format!("{top}.v");
     files.push((
@@ -597,6 +595,7 @@ pub fn generate_with(
         regmap_version: VERSION,
         act_bits: g.act_bits,
         tdata_bits: opts.tdata_bits,
+        gap_bits: g.gap_bits,
         input: port(model.input.size, model.input.format),
         output: port(model.output_size(), model.output()),
         layers: model
@@ -611,6 +610,8 @@ pub fn generate_with(
                 in_frac: model.in_format(l).frac_bits,
                 out_frac: layer.out.frac_bits,
                 nonzeros: layer.weights.nnz(),
+                gap_bits: g.formats[l].gap_bits,
+                entries: g.formats[l].entries,
             })
             .collect(),
         rtl_files,

@@ -89,6 +89,8 @@ pub struct HlsContext {
     pub acc_bits: u32,
     pub idx_bits: u32,
     pub idx_mask: u32,
+    /// The design's row-gap width (the plan's choice) and its mask.
+    pub gap_bits: u32,
     pub gap_mask: u32,
     pub cb_stride: usize,
     pub entry_bits: u32,
@@ -324,7 +326,8 @@ impl HlsContext {
             acc_bits: g.acc_bits,
             idx_bits: g.idx_bits,
             idx_mask: (1 << g.idx_bits) - 1,
-            gap_mask: bramble_abi::regs::entry::MAX_GAP,
+            gap_mask: bramble_abi::regs::entry::max_gap(g.gap_bits),
+            gap_bits: g.gap_bits,
             cb_stride: 1 << g.idx_bits,
             entry_bits: g.entry_bits,
             ptr_bits: g.ptr_bits,

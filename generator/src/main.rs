@@ -45,16 +45,22 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Plan the engine's memories onto a part's block RAM.
+    /// Plan the engine's memories onto a part's block RAM: the PE count, the entry format (row-gap
+    /// bits, 3..=8, the width that needs the fewest RAMB36 tiles) and every memory's primitives.
     Plan {
         /// Description (.yaml) or compressed model.
         net: PathBuf,
         /// Target part, e.g. xc7z020, xczu9eg, xcu250.
         #[arg(long)]
         part: String,
-        /// Processing elements: a number or `auto` (the largest that fits).
+        /// Processing elements: a number, or `auto` (the largest that fits, each count with its
+        /// best entry format: PE counts and gap widths are searched together). When nothing fits,
+        /// the error says by how much the closest candidate misses.
         #[arg(long, default_value = "auto")]
         pes: String,
+        /// Pin the row-gap width of a stored entry (3..=8 bits) instead of searching it.
+        #[arg(long, value_name = "N")]
+        gap_bits: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -72,8 +78,13 @@ enum Cmd {
         /// Accelerator clock of the Vivado scripts in MHz (default: the board's, else 200).
         #[arg(long)]
         clock_mhz: Option<u32>,
+        /// Processing elements: a number or `auto` (as `plan`: PE counts and entry formats are
+        /// searched together).
         #[arg(long, default_value = "auto")]
         pes: String,
+        /// Pin the row-gap width of a stored entry (3..=8 bits) instead of searching it.
+        #[arg(long, value_name = "N")]
+        gap_bits: Option<u32>,
         /// Output directory.
         #[arg(short, long)]
         output: PathBuf,
@@ -260,14 +271,16 @@ fn run(cli: Cli) -> Result<()> {
             net,
             part,
             pes,
+            gap_bits,
             json,
-        } => plan_cmd(&net, &part, &pes, json),
+        } => plan_cmd(&net, &part, &pes, gap_bits, json),
         Cmd::Generate {
             net,
             part,
             board,
             clock_mhz,
             pes,
+            gap_bits,
             output,
             tb_input,
             tb_count,
@@ -287,6 +300,7 @@ fn run(cli: Cli) -> Result<()> {
                 board,
                 clock_mhz,
                 &pes,
+                gap_bits,
                 &output,
                 tb_input.as_deref(),
                 tb_count,
@@ -516,6 +530,7 @@ fn plan_for(
     net: &Path,
     part: &str,
     pes: &str,
+    gap_bits: Option<u32>,
 ) -> Result<(
     bramble::model::Model,
     &'static parts::Part,
@@ -524,7 +539,11 @@ fn plan_for(
 )> {
     let model = load(net)?;
     let part = parts::find(part).map_err(anyhow::Error::msg)?;
-    let (g, p) = plan::choose(&model, part, parse_pes(pes)?).map_err(anyhow::Error::msg)?;
+    let req = plan::Request {
+        pes: parse_pes(pes)?,
+        gap_bits,
+    };
+    let (g, p) = plan::choose_with(&model, part, req).map_err(anyhow::Error::msg)?;
     Ok((model, part, g, p))
 }
 
@@ -537,6 +556,48 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
         p.pes,
         if p.fits { "fits" } else { "does NOT fit" }
     )?;
+    writeln!(
+        out,
+        "entry format: {}-bit entries ({} gap bits + codebook index)",
+        p.entry_bits, p.gap_bits
+    )?;
+    if !p.formats.is_empty() {
+        writeln!(
+            out,
+            "{:>8} {:>6} {:>10} {:>10} {:>8} {:>7}",
+            "gap bits", "entry", "entries", "padding", "tiles", "fits"
+        )?;
+        for c in &p.formats {
+            writeln!(
+                out,
+                "{:>8} {:>6} {:>10} {:>10} {:>8} {:>7}{}",
+                c.gap_bits,
+                c.entry_bits,
+                c.entries,
+                c.padding_entries,
+                c.bram36_tiles,
+                if c.fits { "yes" } else { "no" },
+                if c.gap_bits == p.gap_bits {
+                    "  <- chosen"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        writeln!(out, "why: {}", p.why)?;
+    }
+    writeln!(
+        out,
+        "{:<13} {:>8} {:>10} {:>10} {:>10}",
+        "layer", "gap bits", "non-zeros", "entries", "padding"
+    )?;
+    for l in &p.layers {
+        writeln!(
+            out,
+            "{:<13} {:>8} {:>10} {:>10} {:>10}",
+            l.name, l.gap_bits, l.nonzeros, l.entries, l.padding_entries
+        )?;
+    }
     writeln!(
         out,
         "{:<13} {:>5} {:>7} {:>6} {:>12} {:>10} {:>7} {:>7}",
@@ -570,11 +631,18 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
         p.dsp,
         p.part_dsp,
     )?;
+    writeln!(
+        out,
+        "block RAM bits: {} Kbit held of {} Kbit ({:.1}%)",
+        p.block_bits.div_ceil(1024),
+        p.part_block_bits / 1024,
+        100.0 * p.block_bits as f64 / p.part_block_bits as f64,
+    )?;
     Ok(())
 }
 
-fn plan_cmd(net: &Path, part: &str, pes: &str, json: bool) -> Result<()> {
-    let (_, _, _, p) = plan_for(net, part, pes)?;
+fn plan_cmd(net: &Path, part: &str, pes: &str, gap_bits: Option<u32>, json: bool) -> Result<()> {
+    let (_, _, _, p) = plan_for(net, part, pes, gap_bits)?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &p)?;
@@ -592,6 +660,7 @@ fn generate_cmd(
     board: Option<&'static bramble::boards::Board>,
     clock_mhz: u32,
     pes: &str,
+    gap_bits: Option<u32>,
     output: &Path,
     tb_input: Option<&Path>,
     tb_count: usize,
@@ -609,7 +678,7 @@ fn generate_cmd(
         );
     }
     bramble::fsutil::check_output(output, &[net], true)?;
-    let (model, part, g, p) = plan_for(net, part, pes)?;
+    let (model, part, g, p) = plan_for(net, part, pes, gap_bits)?;
     let tb_inputs = match tb_input {
         None => None,
         Some(path) => Some(

@@ -1,9 +1,10 @@
-//! Memory planning: the engine's geometry for N processing elements, every memory it has, how
-//! each maps onto the part's primitives (block RAM via [`crate::bram`], or LUT RAM), the totals
-//! against the part, and the choice of N.
+//! Memory planning: the engine's geometry for N processing elements and an entry format, every
+//! memory it has, how each maps onto the part's primitives (block RAM via [`crate::bram`], or
+//! LUT RAM), the totals against the part, and the choice of N and of the entry format (the row
+//! gap's width, docs/sparse-format.md).
 
 use crate::bram::{pack, Packing, Ports, ROM_2R, SDP};
-use crate::encode::{encode, PeSlice};
+use crate::encode::{encode, entry_counts, PeSlice, MAX_GAP_BITS, MIN_GAP_BITS};
 use crate::model::Model;
 use crate::parts::Part;
 use crate::stats::bits_for;
@@ -29,6 +30,10 @@ pub struct Geometry {
     pub idx_bits: u32,
     pub cb_bits: u32,
     pub acc_bits: u32,
+    /// Row-gap bits of a stored entry, design-wide (`entry_bits = idx_bits + gap_bits`).
+    pub gap_bits: u32,
+    /// Per layer: its gap width and entries.
+    pub formats: Vec<LayerFormat>,
     /// Per PE, per layer: the encoded slice.
     pub slices: Vec<Vec<PeSlice>>,
     pub layers: Vec<LayerDesc>,
@@ -53,8 +58,76 @@ pub struct Geometry {
     pub out_bank_depth: usize,
 }
 
+/// One layer's entry format in a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerFormat {
+    pub name: String,
+    /// Row gaps of this layer are at most `2^gap_bits - 1` (the design's width: see
+    /// [`choose_with`]).
+    pub gap_bits: u32,
+    pub nonzeros: usize,
+    /// Entries stored over all PEs, padding included.
+    pub entries: usize,
+    pub padding_entries: usize,
+}
+
+/// One design-wide entry format the planner costed for the chosen PE count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormatCandidate {
+    pub gap_bits: u32,
+    pub entry_bits: u32,
+    /// Entries over all PEs and layers, padding included.
+    pub entries: usize,
+    pub padding_entries: usize,
+    /// The deepest PE's entry memory.
+    pub entry_depth: usize,
+    /// RAMB36 tiles of the whole plan with this format.
+    pub bram36_tiles: usize,
+    pub fits: bool,
+}
+
 impl Geometry {
-    pub fn new(model: &Model, pes: usize) -> Geometry {
+    /// Encode `model` for `pes` PEs with `gap_bits`-wide row gaps (3..=8) and lay out its memories.
+    pub fn new(model: &Model, pes: usize, gap_bits: u32) -> Geometry {
+        let mut slices: Vec<Vec<PeSlice>> = vec![Vec::new(); pes];
+        for layer in &model.layers {
+            for (k, s) in encode(&layer.weights, pes, gap_bits)
+                .into_iter()
+                .enumerate()
+            {
+                slices[k].push(s);
+            }
+        }
+        let per_pe: Vec<usize> = slices
+            .iter()
+            .map(|pe| pe.iter().map(|s| s.entries.len()).sum())
+            .collect();
+        let per_layer: Vec<usize> = (0..model.layers.len())
+            .map(|l| slices.iter().map(|pe| pe[l].entries.len()).sum())
+            .collect();
+        Geometry::layout(model, pes, gap_bits, slices, &per_pe, &per_layer)
+    }
+
+    /// The geometry the planner costs without encoding: entry counts from
+    /// [`entry_counts`], no slices (never emitted; [`choose_with`] encodes the winner).
+    fn sized(
+        model: &Model,
+        pes: usize,
+        gap_bits: u32,
+        per_pe: &[usize],
+        per_layer: &[usize],
+    ) -> Geometry {
+        Geometry::layout(model, pes, gap_bits, Vec::new(), per_pe, per_layer)
+    }
+
+    fn layout(
+        model: &Model,
+        pes: usize,
+        gap_bits: u32,
+        slices: Vec<Vec<PeSlice>>,
+        per_pe: &[usize],
+        per_layer: &[usize],
+    ) -> Geometry {
         let n = pes;
         let act_bits = model
             .layers
@@ -73,13 +146,18 @@ impl Geometry {
             .max()
             .unwrap()
             .max(act_bits + cb_bits);
-        let mut slices: Vec<Vec<PeSlice>> = vec![Vec::new(); n];
         let mut layers = Vec::new();
+        let mut formats = Vec::new();
         let (mut ptr_base, mut bias_base) = (0usize, 0usize);
         for (l, layer) in model.layers.iter().enumerate() {
-            for (k, s) in encode(&layer.weights, n).into_iter().enumerate() {
-                slices[k].push(s);
-            }
+            let nnz = layer.weights.nnz();
+            formats.push(LayerFormat {
+                name: layer.name.to_string(),
+                gap_bits,
+                nonzeros: nnz,
+                entries: per_layer[l],
+                padding_entries: per_layer[l] - nnz,
+            });
             layers.push(LayerDesc {
                 in_size: layer.cols() as u64,
                 out_size: layer.rows() as u64,
@@ -92,12 +170,7 @@ impl Geometry {
             ptr_base += (layer.cols() + 1).next_multiple_of(2);
             bias_base += layer.rows().div_ceil(n);
         }
-        let entry_depth = slices
-            .iter()
-            .map(|pe| pe.iter().map(|s| s.entries.len()).sum::<usize>())
-            .max()
-            .unwrap_or(0)
-            .max(1);
+        let entry_depth = per_pe.iter().copied().max().unwrap_or(0).max(1);
         let max_rows = model.layers.iter().map(|l| l.rows()).max().unwrap();
         let last = model.layers.len() - 1;
         let mid_rows = model.layers[..last]
@@ -111,10 +184,12 @@ impl Geometry {
             idx_bits,
             cb_bits,
             acc_bits,
+            gap_bits,
+            formats,
             slices,
             layers,
             entry_depth,
-            entry_bits: 4 + idx_bits,
+            entry_bits: gap_bits + idx_bits,
             ptr_words: ptr_base,
             ptr_bits: bits_for(entry_depth as u64).max(2),
             bias_depth: bias_base.max(1),
@@ -208,10 +283,23 @@ pub struct Plan {
     pub family: &'static str,
     pub pes: usize,
     pub fits: bool,
+    /// The entry format: row-gap bits (design-wide) and entry width (`idx_bits + gap_bits`).
+    pub gap_bits: u32,
+    pub entry_bits: u32,
+    /// Per layer: the gap width, the entries stored and how many of them are padding.
+    pub layers: Vec<LayerFormat>,
+    /// The design-wide formats considered for this PE count (empty when planned directly with
+    /// [`plan`]), and why this one won.
+    pub formats: Vec<FormatCandidate>,
+    pub why: String,
     pub bram18: usize,
     pub bram36: usize,
     /// RAMB36 tiles used: `bram36 + ceil(bram18 / 2)`.
     pub bram36_tiles: usize,
+    /// Bits the block memories hold (depth x width, all instances) against the part's block RAM
+    /// (36 Kbit per RAMB36 tile, parity bits included).
+    pub block_bits: usize,
+    pub part_block_bits: usize,
     pub part_bram36: u32,
     pub part_uram: u32,
     pub dsp: usize,
@@ -254,6 +342,11 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
     let bram18: usize = memories.iter().map(|m| m.bram18).sum();
     let bram36: usize = memories.iter().map(|m| m.bram36).sum();
     let tiles = bram36 + bram18.div_ceil(2);
+    let block_bits = memories
+        .iter()
+        .filter(|m| m.block())
+        .map(|m| m.depth * m.width * m.instances)
+        .sum();
     let dsp = n;
     let mut over = Vec::new();
     if tiles > part.bram36 as usize {
@@ -275,9 +368,16 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
         family: part.family.name(),
         pes: n,
         fits: over.is_empty(),
+        gap_bits: g.gap_bits,
+        entry_bits: g.entry_bits,
+        layers: g.formats.clone(),
+        formats: Vec::new(),
+        why: String::new(),
         bram18,
         bram36,
         bram36_tiles: tiles,
+        block_bits,
+        part_block_bits: part.bram36 as usize * 36 * 1024,
         part_bram36: part.bram36,
         part_uram: part.uram,
         dsp,
@@ -359,50 +459,209 @@ pub fn check_target(model: &Model, part: &Part) -> Result<(), String> {
     Ok(())
 }
 
-/// Plan with a given PE count, or the largest that fits. When nothing fits: an error that says
-/// what is over by how much and what would help.
+/// What the user pinned: a PE count (`--pes N`) and a gap width (`--gap-bits N`); `None` = search.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request {
+    pub pes: Option<usize>,
+    pub gap_bits: Option<u32>,
+}
+
+/// [`choose_with`] with only the PE count given (the entry format is searched).
 pub fn choose(
     model: &Model,
     part: &'static Part,
     pes: Option<usize>,
 ) -> Result<(Geometry, Plan), String> {
-    check_target(model, part)?;
-    let candidates = match pes {
-        Some(n) if n == 0 || n > MAX_PES => {
-            return Err(format!("--pes {n} is out of range; allowed 1..={MAX_PES}"))
-        }
-        Some(n) => vec![n],
-        None => auto_candidates(model),
-    };
-    let mut last = None;
-    for n in candidates {
-        let g = Geometry::new(model, n);
+    choose_with(
+        model,
+        part,
+        Request {
+            pes,
+            gap_bits: None,
+        },
+    )
+}
+
+/// The best entry format for `n` PEs among `widths`: the plan of the design-wide gap width that
+/// needs the fewest RAMB36 tiles (ties: fewer entries, then the narrower gap), costed without
+/// encoding, with every candidate and the reason in `formats` and `why`. Every layer takes the
+/// design's width: the entry memory's word is `idx_bits + gap_bits` wide whatever a layer's gap,
+/// and a wider gap never adds entries, so a narrower per-layer gap cannot save a tile.
+fn best_format(
+    model: &Model,
+    part: &'static Part,
+    n: usize,
+    widths: &[u32],
+) -> Result<Plan, String> {
+    // [layer][width][pe]
+    let counts: Vec<Vec<Vec<usize>>> = model
+        .layers
+        .iter()
+        .map(|l| entry_counts(&l.weights, n, widths))
+        .collect();
+    let nnz: usize = model.layers.iter().map(|l| l.weights.nnz()).sum();
+    let mut plans = Vec::new();
+    for (wi, &b) in widths.iter().enumerate() {
+        let per_pe: Vec<usize> = (0..n)
+            .map(|k| counts.iter().map(|c| c[wi][k]).sum())
+            .collect();
+        let per_layer: Vec<usize> = counts.iter().map(|c| c[wi].iter().sum()).collect();
+        let g = Geometry::sized(model, n, b, &per_pe, &per_layer);
         if let Some((field, v, max)) = g.layers.iter().find_map(LayerDesc::overflow) {
             return Err(format!(
                 "network `{}` with {n} PEs: layer descriptor field {field} = {v} exceeds {max}; the engine cannot address this many entries",
                 model.name
             ));
         }
-        let p = plan(part, &g);
-        if p.fits {
-            return Ok((g, p));
-        }
-        last = Some(p);
+        let entries: usize = per_layer.iter().sum();
+        plans.push((plan(part, &g), entries, g.entry_depth));
     }
-    let p = last.expect("at least one candidate");
+    let formats: Vec<FormatCandidate> = plans
+        .iter()
+        .map(|(p, entries, depth)| FormatCandidate {
+            gap_bits: p.gap_bits,
+            entry_bits: p.entry_bits,
+            entries: *entries,
+            padding_entries: entries - nnz,
+            entry_depth: *depth,
+            bram36_tiles: p.bram36_tiles,
+            fits: p.fits,
+        })
+        .collect();
+    let key = |c: &FormatCandidate| (c.bram36_tiles, c.entries, c.gap_bits);
+    let best = formats
+        .iter()
+        .min_by_key(|c| key(c))
+        .expect("at least one width")
+        .clone();
+    let mut p = plans
+        .into_iter()
+        .find(|(p, _, _)| p.gap_bits == best.gap_bits)
+        .expect("the best is a candidate")
+        .0;
+    p.why = why(&best, &formats);
+    p.formats = formats;
+    Ok(p)
+}
+
+/// The plan's "why" for the chosen format.
+fn why(best: &FormatCandidate, formats: &[FormatCandidate]) -> String {
+    let b = best.gap_bits;
+    let layers = format!(
+        "every layer uses the design's {b} bits (the entry word is {} bits wide whatever a \
+         layer's gap, and a wider gap never adds entries, so a narrower gap saves no tile)",
+        best.entry_bits
+    );
+    if formats.len() == 1 {
+        return format!(
+            "gap {b} bits pinned by --gap-bits ({} RAMB36 tiles, {} entries); {layers}",
+            best.bram36_tiles, best.entries
+        );
+    }
+    let tied: Vec<&FormatCandidate> = formats
+        .iter()
+        .filter(|c| c.bram36_tiles == best.bram36_tiles)
+        .collect();
+    let mut s = format!(
+        "gap {b} bits ({}-bit entries) needs {} RAMB36 tiles, the fewest of gap widths {}..={}",
+        best.entry_bits,
+        best.bram36_tiles,
+        formats.first().map_or(b, |c| c.gap_bits),
+        formats.last().map_or(b, |c| c.gap_bits),
+    );
+    if tied.len() > 1 {
+        let others: Vec<String> = tied
+            .iter()
+            .filter(|c| c.gap_bits != b)
+            .map(|c| c.gap_bits.to_string())
+            .collect();
+        let fewest = tied.iter().filter(|c| c.entries == best.entries).count() == 1;
+        s += &format!(
+            "; {} bits need as many, and {}",
+            others.join(", "),
+            if fewest {
+                format!("{b} bits store the fewest entries ({})", best.entries)
+            } else {
+                format!(
+                    "of those storing the fewest entries ({}) {b} bits is the narrowest",
+                    best.entries
+                )
+            }
+        );
+    }
+    format!("{s}; {layers}")
+}
+
+/// Plan with a given PE count, or the largest that fits, each with its best entry format (or the
+/// pinned one). When nothing fits: an error that says by how much the closest candidate (the
+/// fewest RAMB36 tiles over, then DSP over) misses, per resource, and what would help.
+pub fn choose_with(
+    model: &Model,
+    part: &'static Part,
+    req: Request,
+) -> Result<(Geometry, Plan), String> {
+    check_target(model, part)?;
+    let candidates = match req.pes {
+        Some(n) if n == 0 || n > MAX_PES => {
+            return Err(format!("--pes {n} is out of range; allowed 1..={MAX_PES}"))
+        }
+        Some(n) => vec![n],
+        None => auto_candidates(model),
+    };
+    let widths: Vec<u32> = match req.gap_bits {
+        Some(b) if !(MIN_GAP_BITS..=MAX_GAP_BITS).contains(&b) => {
+            return Err(format!(
+                "--gap-bits {b} is out of range; allowed {MIN_GAP_BITS}..={MAX_GAP_BITS}"
+            ))
+        }
+        Some(b) => vec![b],
+        None => (MIN_GAP_BITS..=MAX_GAP_BITS).collect(),
+    };
+    let considered = candidates.len() * widths.len();
+    let mut closest: Option<Plan> = None;
+    let over = |p: &Plan| {
+        (
+            p.bram36_tiles.saturating_sub(p.part_bram36 as usize),
+            p.dsp.saturating_sub(p.part_dsp as usize),
+        )
+    };
+    for n in candidates {
+        let p = best_format(model, part, n, &widths)?;
+        if p.fits {
+            let g = Geometry::new(model, n, p.gap_bits);
+            let mut full = plan(part, &g);
+            assert_eq!(
+                (full.bram36_tiles, full.layers.clone()),
+                (p.bram36_tiles, p.layers.clone()),
+                "internal error: the sized plan differs from the encoded one"
+            );
+            full.formats = p.formats;
+            full.why = p.why;
+            return Ok((g, full));
+        }
+        if closest.as_ref().is_none_or(|c| over(&p) < over(c)) {
+            closest = Some(p);
+        }
+    }
+    let p = closest.expect("at least one candidate");
     let bits: usize = model
         .layers
         .iter()
-        .map(|l| l.weights.nnz() * (4 + l.weight_bits as usize))
+        .map(|l| l.weights.nnz() * (p.gap_bits + l.weight_bits) as usize)
         .sum();
     Err(format!(
-        "network `{}` does not fit {} with {} PE{}: {}. The weights need about {} KiB of entries. \
-         What would help: more pruning (a higher `prune`), fewer `weight_bits` or `codebook_bits`, \
-         fewer PEs (--pes), or a bigger part (e.g. {})",
+        "network `{}` does not fit {}; the closest of {considered} candidate{} (PE counts x gap widths) \
+         is {} PE{} with {}-bit gaps ({}-bit entries, {} RAMB36 tiles): {}. The weights need about {} KiB \
+         of entries. What would help: more pruning (a higher `prune`), fewer `weight_bits` or \
+         `codebook_bits`, fewer PEs (--pes), or a bigger part (e.g. {})",
         model.name,
         part.name,
+        if considered == 1 { "" } else { "s" },
         p.pes,
         if p.pes == 1 { "" } else { "s" },
+        p.gap_bits,
+        p.entry_bits,
+        p.bram36_tiles,
         p.over.join("; "),
         bits.div_ceil(8 * 1024),
         crate::parts::PARTS

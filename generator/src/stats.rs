@@ -1,5 +1,6 @@
 //! What `bramble inspect` reports: density, codebook, storage cost of the EIE encoding and the
-//! compression ratio against dense float32.
+//! compression ratio against dense float32. The storage cost assumes EIE's 4-bit row gap unless
+//! told another width ([`stats_with`]); `bramble plan` chooses the width per design.
 
 use crate::encode::encode;
 use crate::model::Model;
@@ -43,6 +44,8 @@ pub struct Stats {
     pub name: String,
     pub network_hash: String,
     pub pes: usize,
+    /// Row-gap bits of the entries costed here.
+    pub gap_bits: u32,
     pub input_size: usize,
     pub input_bits: u32,
     pub input_frac_bits: u32,
@@ -57,11 +60,17 @@ pub fn bits_for(max: u64) -> u32 {
     (64 - max.leading_zeros()).max(1)
 }
 
+/// [`stats_with`] EIE's 4-bit row gap.
 pub fn stats(model: &Model, pes: usize) -> Stats {
+    stats_with(model, pes, bramble_abi::regs::entry::EIE_GAP_BITS)
+}
+
+/// Storage of `model` encoded for `pes` PEs with `gap_bits`-wide row gaps (3..=8).
+pub fn stats_with(model: &Model, pes: usize, gap_bits: u32) -> Stats {
     let mut layers = Vec::new();
     for (l, layer) in model.layers.iter().enumerate() {
         let w = &layer.weights;
-        let slices = encode(w, pes);
+        let slices = encode(w, pes, gap_bits);
         let entries: usize = slices.iter().map(|s| s.entries.len()).sum();
         let ptr_bits = bits_for(
             slices
@@ -70,7 +79,7 @@ pub fn stats(model: &Model, pes: usize) -> Stats {
                 .max()
                 .unwrap_or(0),
         );
-        let total_bits = entries as u64 * (4 + layer.weight_bits as u64)
+        let total_bits = entries as u64 * (gap_bits + layer.weight_bits) as u64
             + (pes * (w.cols + 1)) as u64 * ptr_bits as u64
             + (1u64 << layer.weight_bits) * layer.codebook_bits as u64;
         let bytes = total_bits.div_ceil(8) as usize;
@@ -114,6 +123,7 @@ pub fn stats(model: &Model, pes: usize) -> Stats {
         name: model.name.to_string(),
         network_hash: model.hash_hex(),
         pes,
+        gap_bits,
         input_size: model.input.size,
         input_bits: model.input.format.bits,
         input_frac_bits: model.input.format.frac_bits,

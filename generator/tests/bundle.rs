@@ -422,3 +422,68 @@ fn ctrl_c_during_a_cold_simulation_build_stops_verilator_and_cleans_the_cache() 
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `plan` says which entry format it chose and why (text and JSON); `--gap-bits` pins it on plan
+/// and generate, and a width outside 3..=8 is a clean error.
+#[test]
+fn plan_reports_the_entry_format_and_gap_bits_is_checked() {
+    let d = tiny_dir(TINY_YAML);
+    let out = bramble_in(d.path(), &["plan", "net.yaml", "--part", "xc7z020"]);
+    let text = out.expect_ok("plan").stdout;
+    for needle in ["entry format:", "gap bits", "<- chosen", "why:", "padding"] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let out = bramble_in(
+        d.path(),
+        &[
+            "plan",
+            "net.yaml",
+            "--part",
+            "xc7z020",
+            "--gap-bits",
+            "7",
+            "--json",
+        ],
+    );
+    let v = out.expect_ok("plan --json").json();
+    assert_eq!(v["gap_bits"], 7);
+    assert_eq!(v["formats"].as_array().unwrap().len(), 1);
+    assert!(v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["gap_bits"] == 7));
+    assert!(v["why"].as_str().unwrap().contains("--gap-bits"));
+    bramble_in(
+        d.path(),
+        &[
+            "generate",
+            "net.yaml",
+            "--part",
+            "xc7z020",
+            "--gap-bits",
+            "6",
+            "-o",
+            "hw",
+        ],
+    )
+    .expect_ok("generate --gap-bits 6");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("hw/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["gap_bits"], 6);
+    let defs = std::fs::read_to_string(d.path().join("hw/rtl/bramble_defs.vh")).unwrap();
+    assert!(
+        defs.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["`define", "BRAMBLE_ENTRY_MAX_GAP", "63"]),
+        "{defs}"
+    );
+    for bad in ["2", "9", "x"] {
+        let args = ["plan", "net.yaml", "--part", "xc7z020", "--gap-bits", bad];
+        let out = bramble_in(d.path(), &args);
+        assert!(!out.ok(), "{bad}");
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert!(out.stderr.contains("--gap-bits"), "{}", out.stderr);
+    }
+}

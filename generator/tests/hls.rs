@@ -30,8 +30,24 @@ struct Kernel {
 }
 
 fn kernel(model: &Model, part: &str, pes: usize, tdata_bits: u32, tb: Vec<Vec<i64>>) -> Kernel {
+    kernel_gap(model, part, pes, None, tdata_bits, tb)
+}
+
+/// [`kernel`] with the entry format's row-gap width pinned (`--gap-bits`).
+fn kernel_gap(
+    model: &Model,
+    part: &str,
+    pes: usize,
+    gap_bits: Option<u32>,
+    tdata_bits: u32,
+    tb: Vec<Vec<i64>>,
+) -> Kernel {
     let part = parts::find(part).unwrap();
-    let (g, p) = plan::choose(model, part, Some(pes)).unwrap();
+    let req = plan::Request {
+        pes: Some(pes),
+        gap_bits,
+    };
+    let (g, p) = plan::choose_with(model, part, req).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bundle");
     let opts = Options {
@@ -156,6 +172,30 @@ const RANDOM: &[(u64, &[usize], f64, u32, u32, u32, usize, usize, &str, u32)] = 
     (14, &[31, 11], 0.7, 8, 7, 6, 0, 16, "xczu9eg", 64),
     (15, &[5, 40, 40, 3], 0.05, 2, 2, 2, 0, 1, "xc7z020", 32),
 ];
+
+/// Every row-gap width (issue 14) on a network with long gaps: the kernel's GAP_MASK comes from
+/// the plan, so 3-bit gaps pad often and 8-bit ones never.
+#[test]
+fn every_gap_width_bit_exact() {
+    let m = spec(21, &[24, 300, 10], 0.03, 16, 4, 16, 0);
+    let x = inputs(&m, 21);
+    for gap_bits in 3..=8 {
+        let k = kernel_gap(&m, "xczu9eg", 4, Some(gap_bits), 32, x.clone());
+        let h = std::fs::read_dir(k.dir.join("hls"))
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .find(|t| t.contains("GAP_MASK"))
+            .expect("a kernel header in hls/");
+        assert!(
+            h.contains(&format!("const int GAP_BITS = {gap_bits};")),
+            "the kernel header carries the plan's gap width"
+        );
+        let run = csim::run(&k.driver, &x).unwrap_or_else(|e| panic!("{e}"));
+        for (i, (xi, got)) in x.iter().zip(&run.raw).enumerate() {
+            assert_eq!(got, &golden::run(&m, xi), "gap {gap_bits}, input {i}");
+        }
+    }
+}
 
 #[test]
 fn random_networks_bit_exact() {

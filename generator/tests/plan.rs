@@ -1,5 +1,6 @@
-//! Planning against a part: `--pes auto` picks the largest count that fits, and a network that
-//! fits nowhere gets an error saying what is over, by how much, and what would help.
+//! Planning against a part: `--pes auto` picks the largest count that fits, each with the entry
+//! format (row-gap width) that needs the fewest RAMB36 tiles, and a network that fits nowhere gets
+//! an error saying what is over, by how much, and what would help.
 
 use bramble::synthetic::{self, LayerSpec, Spec};
 use bramble::{parts, plan};
@@ -47,10 +48,96 @@ fn auto_picks_the_largest_pe_count_that_fits() {
     let (_, p) = plan::choose(&m, part, None).unwrap();
     assert!(p.fits);
     if p.pes < plan::AUTO_MAX_PES {
-        let more = plan::Geometry::new(&m, p.pes + 1);
-        assert!(!plan::plan(part, &more).fits, "{} PEs fit too", p.pes + 1);
+        // Not with any entry format.
+        for gap_bits in 3..=8 {
+            let more = plan::Geometry::new(&m, p.pes + 1, gap_bits);
+            assert!(
+                !plan::plan(part, &more).fits,
+                "{} PEs fit too ({gap_bits} gap bits)",
+                p.pes + 1
+            );
+        }
     }
     assert!(plan::choose(&m, part, Some(0))
         .unwrap_err()
         .contains("out of range"));
+}
+
+/// The planner keeps the design-wide gap width whose whole plan needs the fewest RAMB36 tiles
+/// (ties: fewer entries, then the narrower gap), every layer takes it, and the plan lists every
+/// width it costed with the numbers of an encoded design.
+#[test]
+fn chooses_the_tile_minimising_gap_width() {
+    // EIE's Alex-6 scaled by 1/8 in each dimension (9% density): long gaps are common.
+    let m = net(512, 1152, 0.09);
+    let part = parts::find("xc7z020").unwrap();
+    let mut not_eie = false;
+    for pes in [1, 2, 4, 8] {
+        let (g, p) = plan::choose(&m, part, Some(pes)).unwrap();
+        let costed: Vec<(usize, usize, u32)> = (3..=8)
+            .map(|b| {
+                let g = plan::Geometry::new(&m, pes, b);
+                let q = plan::plan(part, &g);
+                let entries: usize = g.formats.iter().map(|l| l.entries).sum();
+                (q.bram36_tiles, entries, b)
+            })
+            .collect();
+        let best = *costed.iter().min().unwrap();
+        assert_eq!(p.gap_bits, best.2, "{pes} PEs: {costed:?}");
+        assert_eq!(g.gap_bits, best.2);
+        assert_eq!(p.bram36_tiles, best.0);
+        assert_eq!(p.entry_bits, best.2 + 4);
+        assert!(p.layers.iter().all(|l| l.gap_bits == best.2));
+        assert_eq!(p.formats.len(), 6);
+        for (c, &(tiles, entries, b)) in p.formats.iter().zip(&costed) {
+            assert_eq!((c.gap_bits, c.bram36_tiles, c.entries), (b, tiles, entries));
+        }
+        assert!(p.why.contains("fewest"), "{}", p.why);
+        not_eie |= best.2 != 4;
+    }
+    assert!(
+        not_eie,
+        "the case should make a width other than EIE's 4 bits win"
+    );
+}
+
+#[test]
+fn gap_bits_can_be_pinned_and_are_checked() {
+    let m = net(64, 96, 0.2);
+    let part = parts::find("xc7z020").unwrap();
+    for b in 3..=8 {
+        let req = plan::Request {
+            pes: Some(2),
+            gap_bits: Some(b),
+        };
+        let (g, p) = plan::choose_with(&m, part, req).unwrap();
+        assert_eq!((g.gap_bits, p.gap_bits, p.formats.len()), (b, b, 1));
+        assert!(p.why.contains("--gap-bits"), "{}", p.why);
+    }
+    for b in [0, 2, 9, 64] {
+        let req = plan::Request {
+            pes: None,
+            gap_bits: Some(b),
+        };
+        let e = plan::choose_with(&m, part, req).unwrap_err();
+        assert!(e.contains("--gap-bits") && e.contains("3..=8"), "{e}");
+    }
+}
+
+/// Issue 14's benchmark: EIE's Alex-6 (AlexNet fc6, 9216 x 4096 at 9%, 4-bit weights, synthetic
+/// with a fixed seed) fits xczu9eg's 912 RAMB36 in block RAM with the planner's choice, which EIE's
+/// fixed 4-bit gap does not (docs/benchmarks.md has the numbers: `cargo bench --bench fit`).
+#[test]
+fn alex6_fits_xczu9eg_with_the_planners_format() {
+    let m = bramble::benchmarks::alex6(1);
+    let part = parts::find("xczu9eg").unwrap();
+    let (_, p) = plan::choose(&m, part, None).unwrap();
+    assert!(p.fits && p.bram36_tiles <= 912, "{} tiles", p.bram36_tiles);
+    assert_ne!(p.gap_bits, 4, "{}", p.why);
+    let eie = plan::Request {
+        pes: Some(p.pes),
+        gap_bits: Some(4),
+    };
+    let e = plan::choose_with(&m, part, eie).unwrap_err();
+    assert!(e.contains("does not fit xczu9eg"), "{e}");
 }

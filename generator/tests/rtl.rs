@@ -19,8 +19,26 @@ struct Bundle {
 }
 
 fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>>) -> Bundle {
+    bundle_with(model, part, pes, None, tb_inputs)
+}
+
+/// [`bundle`] with the entry format's gap width pinned (`--gap-bits`).
+fn bundle_with(
+    model: &Model,
+    part: &str,
+    pes: usize,
+    gap_bits: Option<u32>,
+    tb_inputs: Option<Vec<Vec<i64>>>,
+) -> Bundle {
     let part = parts::find(part).unwrap();
-    let (g, p) = plan::choose(model, part, Some(pes)).unwrap();
+    let req = plan::Request {
+        pes: Some(pes),
+        gap_bits,
+    };
+    let (g, p) = plan::choose_with(model, part, req).unwrap();
+    if let Some(b) = gap_bits {
+        assert_eq!((g.gap_bits, p.gap_bits), (b, b));
+    }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bundle");
     let opts = Options {
@@ -382,3 +400,102 @@ random_net!(
     "xc7z045",
     false
 );
+
+/// Entry formats other than EIE's: (seed, shape, density, weight_bits, PEs, part, gap bits, Yosys).
+/// Bit-exact under Icarus and Verilator; with Yosys, the block RAM equals the plan.
+macro_rules! gap_net {
+    ($name:ident, $seed:expr, $shape:expr, $d:expr, $wb:expr, $pes:expr, $part:expr, $gap:expr, $yosys:expr) => {
+        #[test]
+        fn $name() {
+            let m = spec($seed, &$shape, $d, 16, $wb, 16, 0);
+            let inputs = synthetic::inputs(&m, 6, 0.5, $seed);
+            let b = bundle_with(&m, $part, $pes, Some($gap), Some(inputs));
+            assert_eq!(b.plan.entry_bits, $gap + $wb);
+            assert_eq!(b.b.manifest.gap_bits, $gap);
+            let defs = std::fs::read_to_string(b.b.dir.join("rtl/bramble_defs.vh")).unwrap();
+            assert!(
+                defs.lines()
+                    .any(|l| l.starts_with("`define BRAMBLE_ENTRY_GAP_BITS")
+                        && l.split_whitespace().nth(2) == Some(stringify!($gap))),
+                "the bundle's defs carry its gap width"
+            );
+            lint(&b);
+            icarus(&b);
+            verilator_tb(&b);
+            if $yosys {
+                let e = b
+                    .plan
+                    .memories
+                    .iter()
+                    .find(|m| m.name == "entries")
+                    .unwrap();
+                assert!(e.block(), "the entry memory is in block RAM: {e:?}");
+                check_bram(&b);
+            }
+        }
+    };
+}
+
+// Long gaps (3% density over 300 rows on 16 PEs): the narrowest gap pads, the widest never does.
+gap_net!(
+    gap_3_long_gaps,
+    13,
+    [24, 300, 10],
+    0.03,
+    4,
+    16,
+    "xczu9eg",
+    3,
+    false
+);
+gap_net!(
+    gap_8_long_gaps,
+    14,
+    [24, 300, 10],
+    0.03,
+    4,
+    16,
+    "xczu9eg",
+    8,
+    false
+);
+// 9-bit entries (4 + 5) in block RAM: packed 2K x 9 into RAMB18 with the parity bits.
+gap_net!(
+    gap_5_bram_9bit_entries,
+    15,
+    [512, 256, 10],
+    0.09,
+    4,
+    2,
+    "xc7z020",
+    5,
+    true
+);
+// 13-bit entries (6 + 7): packed 1K x 18.
+gap_net!(
+    gap_7_bram_13bit_entries,
+    16,
+    [384, 256, 10],
+    0.09,
+    6,
+    2,
+    "xczu9eg",
+    7,
+    true
+);
+
+/// Issue 14's benchmark at 1/8 scale in each dimension (Alex-6: 1152 x 512 at 9%): bit-exact
+/// under Verilator with the entry format the full-size plan on xczu9eg chose. Ignored by default
+/// (a full-size plan and a Verilator build: minutes on two cores); run with
+/// `cargo test -p bramble --test rtl -- --ignored alex6`.
+#[test]
+#[ignore]
+fn alex6_div8_bit_exact_with_the_full_size_format() {
+    let full = bramble::benchmarks::alex6(1);
+    let (_, p) = plan::choose(&full, parts::find("xczu9eg").unwrap(), None).unwrap();
+    let m = bramble::benchmarks::alex6(8);
+    let inputs = synthetic::inputs(&m, 3, 0.351, 7);
+    let b = bundle_with(&m, "xczu9eg", 8, Some(p.gap_bits), Some(inputs));
+    assert_eq!(b.b.manifest.gap_bits, p.gap_bits);
+    verilator_tb(&b);
+}

@@ -332,7 +332,7 @@ fn include_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join(bramble_abi::verilog::DEFS_FILE),
-        bramble_abi::verilog::defs(),
+        bramble_abi::verilog::defs(bramble_abi::regs::entry::EIE_GAP_BITS),
     )
     .unwrap();
     dir

@@ -122,7 +122,9 @@ const int OUT_SIZE = {{ out_size }};
 const int MAX_IN = {{ max_in }};
 const int IDX_BITS = {{ idx_bits }};
 const unsigned IDX_MASK = {{ idx_mask }};
-// Row-gap field of an entry (bramble_abi::regs::entry), above the codebook index.
+// Row-gap field of an entry (bramble_abi::regs::entry), above the codebook index: this design's
+// width, chosen by the planner (docs/sparse-format.md).
+const int GAP_BITS = {{ gap_bits }};
 const unsigned GAP_MASK = {{ gap_mask }};
 // Codebook words per layer (2^IDX_BITS).
 const int CB_STRIDE = {{ cb_stride }};

@@ -12,7 +12,7 @@ static const layer_desc_t LAYERS[NUM_LAYERS] = {
 {% for line in layers %}    {{ line }}
 {% endfor %}};
 
-// Stored entries {gap[3:0], code[IDX_BITS-1:0]}, layers concatenated (rtl/pe*_entries.mem).
+// Stored entries {gap[GAP_BITS-1:0], code[IDX_BITS-1:0]}, layers concatenated (rtl/pe*_entries.mem).
 static const entry_t ENTRIES[NUM_PES][ENTRY_DEPTH] = {
 {% for a in entries %}    // PE {{ a.pe }}: rtl/{{ a.file }}
     {

@@ -50,6 +50,7 @@ pub fn standin_manifest(top: &str) -> Manifest {
         regmap_version: bramble_abi::regs::REGMAP_VERSION,
         act_bits: 16,
         tdata_bits: if top == "standin_t64_top" { 64 } else { 32 },
+        gap_bits: 4,
         input: Port {
             size: 4,
             bits: 16,
@@ -68,6 +69,8 @@ pub fn standin_manifest(top: &str) -> Manifest {
             in_frac: 8,
             out_frac: 8,
             nonzeros: 3,
+            gap_bits: 4,
+            entries: 3,
         }],
         rtl_files: match top {
             "standin_stall_top" => vec!["standin_stall_top.v".into(), "standin_top.v".into()],

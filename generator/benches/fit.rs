@@ -1,0 +1,127 @@
+//! Block-RAM fit of EIE's headline layer (not a timed test): AlexNet fc6 (9216 x 4096 at 9%
+//! density, 4-bit codebook indices, synthetic weights of a fixed seed, `bramble::benchmarks::alex6`)
+//! planned on xczu9eg (ZCU102, 912 RAMB36) with the planner's choice of PE count and entry format
+//! (`--pes auto`), against EIE's fixed 4-bit row gap. With `-- --sim`, the 1/8-scale layer
+//! (1152 x 512) is generated with the entry format the full-size plan chose and simulated
+//! bit-exact under Verilator (the self-checking testbench against the golden model).
+//!
+//! Run: `cargo bench -p bramble --bench fit` (add `-- --sim` for the simulation; needs verilator).
+
+use bramble::generate::{self, Options};
+use bramble::plan::{self, Plan, Request};
+use bramble::verify::{self, BundleDir};
+use bramble::{benchmarks, parts, synthetic};
+use std::time::Instant;
+
+fn summary(label: &str, p: &Plan) {
+    println!(
+        "{label}: {} PEs, {}-bit entries ({} gap bits): {} RAMB36 tiles of {} ({:.1}%), \
+         block RAM bits {} Kbit of {} Kbit ({:.1}%), {}",
+        p.pes,
+        p.entry_bits,
+        p.gap_bits,
+        p.bram36_tiles,
+        p.part_bram36,
+        100.0 * p.bram36_tiles as f64 / p.part_bram36 as f64,
+        p.block_bits.div_ceil(1024),
+        p.part_block_bits / 1024,
+        100.0 * p.block_bits as f64 / p.part_block_bits as f64,
+        if p.fits { "fits" } else { "does NOT fit" }
+    );
+    let entries: usize = p.layers.iter().map(|l| l.entries).sum();
+    let padding: usize = p.layers.iter().map(|l| l.padding_entries).sum();
+    println!(
+        "  entries {entries} ({padding} padding), {} Kbit of entries",
+        (entries * p.entry_bits as usize).div_ceil(1024)
+    );
+}
+
+fn main() {
+    let sim = std::env::args().any(|a| a == "--sim");
+    let part = parts::find("xczu9eg").unwrap();
+    let t = Instant::now();
+    let m = benchmarks::alex6(1);
+    let w = &m.layers[0].weights;
+    println!(
+        "alex6 (seed {}): {} in x {} out, {} non-zeros ({:.3}%), built in {:.1} s",
+        benchmarks::ALEX6_SEED,
+        w.cols,
+        w.rows,
+        w.nnz(),
+        100.0 * w.nnz() as f64 / (w.rows * w.cols) as f64,
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let (_, p) = plan::choose(&m, part, None).expect("fc6 fits xczu9eg with the planner's choice");
+    println!(
+        "bramble plan --part xczu9eg --pes auto (planned in {:.1} s):",
+        t.elapsed().as_secs_f64()
+    );
+    summary("  chosen", &p);
+    println!("  gap bits  entry    entries    padding    tiles  fits");
+    for c in &p.formats {
+        println!(
+            "  {:>8} {:>6} {:>10} {:>10} {:>8} {:>5}",
+            c.gap_bits,
+            c.entry_bits,
+            c.entries,
+            c.padding_entries,
+            c.bram36_tiles,
+            if c.fits { "yes" } else { "no" }
+        );
+    }
+    println!("  why: {}", p.why);
+
+    // EIE's fixed format, at the same PE count and searched over PE counts.
+    let eie = |pes| {
+        plan::choose_with(
+            &m,
+            part,
+            Request {
+                pes,
+                gap_bits: Some(4),
+            },
+        )
+    };
+    match eie(Some(p.pes)) {
+        Ok((_, q)) => summary("  EIE's 4-bit gap, same PEs", &q),
+        Err(e) => println!("  EIE's 4-bit gap, same PEs: {e}"),
+    }
+    match eie(None) {
+        Ok((_, q)) => summary("  EIE's 4-bit gap, --pes auto", &q),
+        Err(e) => println!("  EIE's 4-bit gap, --pes auto: {e}"),
+    }
+
+    if sim {
+        let small = benchmarks::alex6(8);
+        let pes = 8;
+        let req = Request {
+            pes: Some(pes),
+            gap_bits: Some(p.gap_bits),
+        };
+        let (g, q) = plan::choose_with(&small, part, req).unwrap();
+        let inputs = synthetic::inputs(&small, 4, 0.351, 7);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("b");
+        let opts = Options {
+            tb_inputs: Some(inputs.clone()),
+            tb_count: 0,
+            ..Default::default()
+        };
+        generate::generate(&small, part, &g, &q, &opts)
+            .unwrap()
+            .write(&dir, false)
+            .unwrap();
+        let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let t = Instant::now();
+        let r = verify::verilator(&b).unwrap_or_else(|e| panic!("{e}"));
+        summary("alex6 / 8 on 8 PEs", &q);
+        println!(
+            "  Verilator testbench bit-exact on {} inputs ({:?} cycles) in {:.1} s",
+            inputs.len(),
+            r.cycles,
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
