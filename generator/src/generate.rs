@@ -472,6 +472,11 @@ pub fn generate_with(
         files.push((format!("rtl/{}", image.file), image.text().into_bytes()));
         images.push(image.file.clone());
     }
+    let weight_image = crate::weight_image::image(g, &words, opts.tdata_bits);
+    files.push((
+        crate::weight_image::IMAGE_FILE.into(),
+        weight_image.to_bytes(),
+    ));
 
     // Testbench: stimulus, golden outputs, and the generated bench.
     let inputs = opts
@@ -596,6 +601,13 @@ pub fn generate_with(
                 nonzeros: layer.weights.nnz(),
             })
             .collect(),
+        weights: bramble_abi::manifest::Weights {
+            mode: "bitstream".into(),
+            image: crate::weight_image::IMAGE_FILE.into(),
+            crc32: format!("{:08x}", weight_image.crc),
+            geometry_hash: crate::weight_image::geometry_hash(g, part.name, opts.tdata_bits),
+            weights_only: false,
+        },
         rtl_files,
         memory_images: images,
         files: files
