@@ -462,6 +462,24 @@ mod tests {
         }
     }
 
+    /// docs/register-map.md's table lists every register of [`ALL`] at its offset, in order.
+    #[test]
+    fn docs_table_matches() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/register-map.md");
+        let text = std::fs::read_to_string(path).unwrap();
+        let rows: Vec<(u64, String)> = text
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.strip_prefix("| 0x")?.split('|');
+                let off = u64::from_str_radix(f.next()?.trim(), 16).ok()?;
+                Some((off, f.next()?.trim().to_string()))
+            })
+            .collect();
+        let want: Vec<(u64, String)> = ALL.iter().map(|r| (r.offset, r.name.into())).collect();
+        assert_eq!(rows, want);
+        assert!(text.contains(&format!("currently {REGMAP_VERSION}")));
+    }
+
     #[test]
     fn packing_round_trips() {
         let g = geometry::pack(4, 3, 16);

@@ -127,7 +127,7 @@ pub fn defs() -> String {
 
     let _ = writeln!(
         s,
-        "\n// CONTROL, STATUS, SCTRL and SSTATUS: bit indices and masks"
+        "\n// CONTROL, STATUS, SCTRL, SSTATUS, WCTRL and WSTATUS: bit indices and masks"
     );
     for (name, mask) in [
         ("CONTROL_START", regs::CONTROL_START),
@@ -141,6 +141,11 @@ pub fn defs() -> String {
         ("SSTATUS_COUNT", regs::SSTATUS_COUNT),
         ("SSTATUS_ACTIVE", regs::SSTATUS_ACTIVE),
         ("SSTATUS_FRAMING", regs::SSTATUS_FRAMING),
+        ("WCTRL_LOAD", regs::WCTRL_LOAD),
+        ("WCTRL_CLEAR", regs::WCTRL_CLEAR),
+        ("WSTATUS_LOADED", regs::WSTATUS_LOADED),
+        ("WSTATUS_ERROR", regs::WSTATUS_ERROR),
+        ("WSTATUS_RUNTIME", regs::WSTATUS_RUNTIME),
     ] {
         define(
             &mut s,
@@ -331,6 +336,59 @@ pub fn defs() -> String {
             "",
         );
         define(&mut s, "BRAMBLE_ENTRY_MAX_GAP", e::MAX_GAP.to_string(), "");
+    }
+
+    {
+        use crate::weights as w;
+        let _ = writeln!(
+            s,
+            "\n// Weight image (bramble_abi::weights): record headers, memory codes, CRC-32"
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_WORD_BITS",
+            w::WORD_BITS.to_string(),
+            "bits of an image word",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_NOP",
+            format!("32'h{:08X}", w::NOP),
+            "the NOP header",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_END",
+            format!("8'h{:02X}", w::END),
+            "header [7:0] of END",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_MAX_WIDTH",
+            w::MAX_WIDTH.to_string(),
+            "widest memory word",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_CRC32_POLY",
+            format!("32'h{:08X}", w::CRC32_POLY),
+            "reflected IEEE polynomial",
+        );
+        let mem_bits = w::mem_code_bits();
+        define(
+            &mut s,
+            "BRAMBLE_WMEM_BITS",
+            mem_bits.to_string(),
+            "bits of a memory code on the write bus",
+        );
+        for m in w::Mem::ALL {
+            define(
+                &mut s,
+                &format!("BRAMBLE_WMEM_{}", m.name().to_uppercase()),
+                format!("{mem_bits}'d{}", m.code()),
+                "",
+            );
+        }
     }
 
     {

@@ -25,6 +25,12 @@ pub const NOP: u32 = 0;
 /// Memory code of the END record.
 pub const END: u32 = 0xFF;
 
+/// Widest memory word a record carries (the layer descriptors).
+pub const MAX_WIDTH: u32 = 128;
+/// The reflected IEEE 802.3 polynomial of [`crc32`]; the engine's loader folds one word per clock
+/// with it (LSB first, as the little-endian bytes).
+pub const CRC32_POLY: u32 = 0xEDB8_8320;
+
 /// A memory the loader can write. The code is the header's `[7:0]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mem {
@@ -76,6 +82,16 @@ impl Mem {
     pub fn per_pe(self) -> bool {
         self != Mem::Layers
     }
+}
+
+/// Bits of a memory code on the engine's write bus (the header keeps 8).
+pub fn mem_code_bits() -> u32 {
+    32 - Mem::ALL
+        .iter()
+        .map(|m| m.code())
+        .max()
+        .unwrap_or(1)
+        .leading_zeros()
 }
 
 /// The header word of a record.
@@ -328,6 +344,25 @@ mod tests {
         h.update(b"123456789");
         assert_eq!(h.finalize(), 0xCBF4_3926);
         assert_eq!(crc32(&[0x3433_3231]), crc32fast::hash(b"1234"));
+    }
+
+    /// The word-at-a-time CRC the engine computes (hw/bramble_wload.v) is the byte-wise one.
+    #[test]
+    fn word_crc_matches() {
+        let words = [0x0102_0304u32, 0, 0xFFFF_FFFF, 0xDEAD_BEEF, 0x5];
+        let mut c = 0xFFFF_FFFFu32;
+        for &w in &words {
+            c ^= w;
+            for _ in 0..32 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ CRC32_POLY
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        assert_eq!(!c, crc32(&words));
+        assert_eq!(mem_code_bits(), 3);
     }
 
     #[test]
