@@ -55,6 +55,10 @@ enum Cmd {
         /// Processing elements: a number or `auto` (the largest that fits).
         #[arg(long, default_value = "auto")]
         pes: String,
+        /// Where the weights live: `bitstream` (memory images) or `runtime` (loaded over the
+        /// stream; the entry memories become pair-word RAMs).
+        #[arg(long, default_value = "bitstream")]
+        weights: String,
         #[arg(long)]
         json: bool,
     },
@@ -93,6 +97,10 @@ enum Cmd {
         /// --hls): 32 or 64 (default 32).
         #[arg(long)]
         tdata_bits: Option<u32>,
+        /// Where the weights live: `bitstream` (memory images read by $readmemh) or `runtime`
+        /// (no images; the host loads weights/weights.bin over the stream before the first run).
+        #[arg(long, default_value = "bitstream")]
+        weights: String,
     },
     /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output
     /// as `infer`.
@@ -260,8 +268,9 @@ fn run(cli: Cli) -> Result<()> {
             net,
             part,
             pes,
+            weights,
             json,
-        } => plan_cmd(&net, &part, &pes, json),
+        } => plan_cmd(&net, &part, &pes, &weights, json),
         Cmd::Generate {
             net,
             part,
@@ -274,7 +283,9 @@ fn run(cli: Cli) -> Result<()> {
             force,
             hls,
             tdata_bits,
+            weights,
         } => {
+            let weights = plan::WeightsMode::parse(&weights).map_err(anyhow::Error::msg)?;
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
             let (part, board) = bramble::boards::resolve(part.as_deref(), board.as_deref())
@@ -292,6 +303,7 @@ fn run(cli: Cli) -> Result<()> {
                 tb_count,
                 force,
                 tdata_bits,
+                weights,
                 hls,
             )
         }
@@ -516,6 +528,7 @@ fn plan_for(
     net: &Path,
     part: &str,
     pes: &str,
+    weights: plan::WeightsMode,
 ) -> Result<(
     bramble::model::Model,
     &'static parts::Part,
@@ -524,17 +537,23 @@ fn plan_for(
 )> {
     let model = load(net)?;
     let part = parts::find(part).map_err(anyhow::Error::msg)?;
-    let (g, p) = plan::choose(&model, part, parse_pes(pes)?).map_err(anyhow::Error::msg)?;
+    let (g, p) =
+        plan::choose_with(&model, part, parse_pes(pes)?, weights).map_err(anyhow::Error::msg)?;
     Ok((model, part, g, p))
 }
 
 fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     writeln!(
         out,
-        "part {} ({}), {} PEs: {}",
+        "part {} ({}), {} PEs{}: {}",
         p.part,
         p.family,
         p.pes,
+        if p.weights == plan::WeightsMode::Runtime {
+            ", weights loaded at run time"
+        } else {
+            ""
+        },
         if p.fits { "fits" } else { "does NOT fit" }
     )?;
     writeln!(
@@ -573,8 +592,9 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     Ok(())
 }
 
-fn plan_cmd(net: &Path, part: &str, pes: &str, json: bool) -> Result<()> {
-    let (_, _, _, p) = plan_for(net, part, pes)?;
+fn plan_cmd(net: &Path, part: &str, pes: &str, weights: &str, json: bool) -> Result<()> {
+    let weights = plan::WeightsMode::parse(weights).map_err(anyhow::Error::msg)?;
+    let (_, _, _, p) = plan_for(net, part, pes, weights)?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &p)?;
@@ -597,6 +617,7 @@ fn generate_cmd(
     tb_count: usize,
     force: bool,
     tdata_bits: u32,
+    weights: plan::WeightsMode,
     hls: Option<bramble::hls::HlsOptions>,
 ) -> Result<()> {
     if !bramble_abi::stream::TDATA_BITS.contains(&tdata_bits) {
@@ -609,7 +630,7 @@ fn generate_cmd(
         );
     }
     bramble::fsutil::check_output(output, &[net], true)?;
-    let (model, part, g, p) = plan_for(net, part, pes)?;
+    let (model, part, g, p) = plan_for(net, part, pes, weights)?;
     let tb_inputs = match tb_input {
         None => None,
         Some(path) => Some(
@@ -635,6 +656,7 @@ fn generate_cmd(
         tdata_bits,
         board,
         clock_mhz,
+        weights,
     };
     let bundle = generate::generate_with(&model, part, &g, &p, &opts, hls.as_ref())?;
     bundle.write(output, force)?;

@@ -10,6 +10,9 @@ use crate::plan::Geometry;
 pub const IMAGE_FILE: &str = "weights/weights.bin";
 
 /// The shape of each loadable memory of the engine for `g` (as the loader and the RTL see it).
+/// Entries are pair words ([`crate::plan::entry_words`] words of
+/// [`crate::plan::entry_word_bits`] bits): pair m = entries 2m (low) and 2m+1, and pair
+/// `w * P + j` in lane j of word w for P pairs per word (bramble_entry_ram).
 pub fn shape(g: &Geometry, mem: Mem) -> Option<Shape> {
     let ptr_depth = (g.ptr_words / 2).max(1) as u64;
     let s = |width: u32, depth: usize| {
@@ -19,7 +22,7 @@ pub fn shape(g: &Geometry, mem: Mem) -> Option<Shape> {
         })
     };
     match mem {
-        Mem::Entries => s(g.entry_bits, g.entry_depth),
+        Mem::Entries => s(crate::plan::entry_word_bits(g), crate::plan::entry_words(g)),
         Mem::PtrEven | Mem::PtrOdd => Some(Shape {
             width: g.ptr_bits,
             depth: ptr_depth,
@@ -39,13 +42,37 @@ fn unsigned(image: &MemImage) -> Vec<u128> {
     image.words.iter().map(|&v| (v as u128) & mask).collect()
 }
 
-/// The records that load every memory image of `images`: per PE its entries, pointer banks,
-/// bias and codebook copy, then the layer descriptors.
-pub fn records(images: &Images) -> Vec<Record> {
+/// The entry image as the pair words of [`shape`]: `pairs` pairs of `entry_bits` entries per
+/// word, `words` words (zero-padded).
+pub fn entry_words(entries: &MemImage, pairs: usize, words: usize) -> Vec<u128> {
+    let bits = entries.width;
+    let e = unsigned(entries);
+    let mut out = vec![0u128; words];
+    for (i, &v) in e.iter().enumerate() {
+        if v != 0 {
+            out[i / (2 * pairs)] |= v << (bits as usize * (i % (2 * pairs)));
+        }
+    }
+    out
+}
+
+/// The records that load every memory image of `images` into an engine of geometry `g`: per PE
+/// its entries (as pair words), pointer banks, bias and codebook copy, then the layer
+/// descriptors.
+pub fn records(g: &Geometry, images: &Images) -> Vec<Record> {
     let mut out = Vec::new();
+    let (pairs, words) = (
+        crate::plan::entry_pairs_per_word(g),
+        crate::plan::entry_words(g),
+    );
     for (k, pe) in images.pes.iter().enumerate() {
+        out.push(Record {
+            mem: Mem::Entries,
+            pe: k as u32,
+            addr: 0,
+            words: entry_words(&pe.entries, pairs, words),
+        });
         for (mem, image) in [
-            (Mem::Entries, &pe.entries),
             (Mem::PtrEven, &pe.ptr_even),
             (Mem::PtrOdd, &pe.ptr_odd),
             (Mem::Bias, &pe.bias),
@@ -70,8 +97,10 @@ pub fn records(images: &Images) -> Vec<Record> {
 
 /// The weight image of `images` for an engine of geometry `g` with `tdata_bits` streams.
 pub fn image(g: &Geometry, images: &Images, tdata_bits: u32) -> Image {
-    Image::build(&records(images), g.pes as u32, tdata_bits, &|m| shape(g, m))
-        .expect("internal error: the memory images do not fit their own memories")
+    Image::build(&records(g, images), g.pes as u32, tdata_bits, &|m| {
+        shape(g, m)
+    })
+    .expect("internal error: the memory images do not fit their own memories")
 }
 
 /// The canonical text of everything the RTL depends on besides the weight values: hashed into
