@@ -614,6 +614,24 @@ mod tests {
             "(1 << `BRAMBLE_ENTRY_GAP_BITS) - 1",
             regs::entry::MAX_GAP as u128,
         );
+        for mem in crate::weights::Mem::ALL {
+            check(
+                &mut m,
+                &format!("`BRAMBLE_WMEM_{}", mem.name().to_uppercase()),
+                mem.code() as u128,
+            );
+        }
+        check(
+            &mut m,
+            "`BRAMBLE_CRC32_POLY",
+            crate::weights::CRC32_POLY as u128,
+        );
+        check(&mut m, "`BRAMBLE_WIMG_END", crate::weights::END as u128);
+        check(
+            &mut m,
+            "`BRAMBLE_WSTATUS_LOADED | `BRAMBLE_WSTATUS_ERROR | `BRAMBLE_WSTATUS_RUNTIME",
+            (regs::WSTATUS_LOADED | regs::WSTATUS_ERROR | regs::WSTATUS_RUNTIME) as u128,
+        );
         m.push_str("if (bad == 0) $display(\"DEFS OK\");\n$finish;\nend\nendmodule\n");
         m
     }

@@ -138,3 +138,26 @@ pub fn geometry_hash(g: &Geometry, part: &str, tdata_bits: u32) -> String {
     bramble_abi::manifest::sha256_hex(geometry_text(g, part, tdata_bits).as_bytes())[..16]
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries become pair words: entry 2m in the low half, 2m+1 above it, `pairs` per word.
+    #[test]
+    fn entries_pack_into_pair_words() {
+        let img = MemImage {
+            file: "pe0_entries.mem".into(),
+            width: 8,
+            words: vec![0x11, 0x22, 0x33, 0x44, 0x55],
+        };
+        assert_eq!(entry_words(&img, 1, 3), vec![0x2211, 0x4433, 0x55]);
+        assert_eq!(entry_words(&img, 2, 2), vec![0x4433_2211, 0x55]);
+        let neg = MemImage {
+            file: "x".into(),
+            width: 9,
+            words: vec![-1, 1],
+        };
+        assert_eq!(entry_words(&neg, 4, 1), vec![0x1FF | 1 << 9]);
+    }
+}
