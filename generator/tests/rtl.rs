@@ -7,7 +7,7 @@
 use bramble::generate::{self, Options};
 use bramble::model::Model;
 use bramble::parts;
-use bramble::plan::{self, Plan};
+use bramble::plan::{self, Plan, WeightsMode};
 use bramble::synthetic::{self, LayerSpec, Spec};
 use bramble::verify::{self, BundleDir};
 
@@ -19,13 +19,26 @@ struct Bundle {
 }
 
 fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>>) -> Bundle {
+    bundle_with(model, part, pes, tb_inputs, WeightsMode::Bitstream, 32)
+}
+
+fn bundle_with(
+    model: &Model,
+    part: &str,
+    pes: usize,
+    tb_inputs: Option<Vec<Vec<i64>>>,
+    weights: WeightsMode,
+    tdata_bits: u32,
+) -> Bundle {
     let part = parts::find(part).unwrap();
-    let (g, p) = plan::choose(model, part, Some(pes)).unwrap();
+    let (g, p) = plan::choose_with(model, part, Some(pes), weights).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bundle");
     let opts = Options {
         tb_inputs,
         tb_count: 8,
+        tdata_bits,
+        weights,
         ..Default::default()
     };
     let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
@@ -382,3 +395,66 @@ random_net!(
     "xc7z045",
     false
 );
+
+/// Weights loaded at run time (docs/bundle.md "Weight loading"): no memory images; the testbench
+/// checks that runs are refused without weights, loads a corrupted image (ERROR), clears, loads
+/// the image and runs the vectors bit-exactly; Yosys infers the plan's block RAM (entries as
+/// pair words in simple dual-port RAM) within the LUT-level target.
+#[test]
+fn runtime_weights_jet_70pruned() {
+    let m = jet("jet_70pruned");
+    let b = bundle_with(&m, "xc7z020", 4, None, WeightsMode::Runtime, 32);
+    let manifest = bramble_abi::manifest::Manifest::load(&b._tmp.path().join("bundle")).unwrap();
+    assert!(manifest.runtime_weights());
+    assert!(
+        manifest.memory_images.is_empty(),
+        "{:?}",
+        manifest.memory_images
+    );
+    assert!(!b.b.rtl().join("pe0_entries.mem").exists());
+    let entries = b
+        .plan
+        .memories
+        .iter()
+        .find(|m| m.name == "entries")
+        .unwrap();
+    assert_eq!(entries.width, 16, "pair words of two 8-bit entries");
+    lint(&b);
+    icarus(&b);
+    verilator_tb(&b);
+    let u = check_bram_with(&b, true);
+    check_depth_against_script(&b, &u);
+    let levels = u.lut_levels.unwrap();
+    assert!(levels <= 5, "{levels} LUT levels: {:?}", u.worst_path);
+}
+
+#[test]
+fn runtime_weights_jet_70pruned_tdata64() {
+    let m = jet("jet_70pruned");
+    let b = bundle_with(&m, "xczu3eg", 3, None, WeightsMode::Runtime, 64);
+    lint(&b);
+    icarus(&b);
+}
+
+/// A random network in block RAM on UltraScale+, 64-bit TDATA: the loader's two words per beat,
+/// several chunks per bias word (wide accumulators), empty rows and columns.
+#[test]
+fn runtime_weights_random_bram_tdata64() {
+    let m = spec(10, &[300, 400, 32], 0.2, 16, 4, 16, 5);
+    let inputs = synthetic::inputs(&m, 4, 0.5, 10);
+    let b = bundle_with(&m, "xczu9eg", 4, Some(inputs), WeightsMode::Runtime, 64);
+    lint(&b);
+    icarus(&b);
+    check_bram(&b);
+}
+
+/// One PE, 8-bit activations, a small codebook: every memory in LUT RAM.
+#[test]
+fn runtime_weights_random_small() {
+    let m = spec(2, &[20, 13, 6], 0.3, 8, 4, 8, 0);
+    let inputs = synthetic::inputs(&m, 6, 0.5, 2);
+    let b = bundle_with(&m, "xczu3eg", 1, Some(inputs), WeightsMode::Runtime, 32);
+    lint(&b);
+    icarus(&b);
+    verilator_tb(&b);
+}
