@@ -25,8 +25,8 @@ module bramble_entry_ram #(
   parameter integer Depth        = 16,
   parameter integer AddrBits     = 4,
   parameter integer PairBits     = 4,
-  // "block", "distributed" or "ultra".
-  parameter         Style        = "block"
+  // "block", "distributed" or "ultra" (a string of up to 11 characters).
+  parameter [8*11-1:0] Style     = "block"
 ) (
   input  wire                                  clk_i,
   input  wire                                  wr_en_i,
@@ -41,11 +41,15 @@ module bramble_entry_ram #(
   localparam integer Width    = PairW * PairsPerWord;
   localparam integer LaneBits = (PairsPerWord == 4) ? 2 : ((PairsPerWord == 2) ? 1 : 0);
   localparam integer IdxBits  = (Depth <= 1) ? 1 : $clog2(Depth);
+  // The styles at Style's width (string literals compare by value, zero-extended).
+  localparam [8*11-1:0] SBlock = "block";
+  localparam [8*11-1:0] SDist  = "distributed";
+  localparam [8*11-1:0] SUltra = "ultra";
 
   initial begin
     if (Depth < 1 || EntryBits < 1 || PairBits < IdxBits + LaneBits || AddrBits < IdxBits ||
         (PairsPerWord != 1 && PairsPerWord != 2 && PairsPerWord != 4) ||
-        (Style != "block" && Style != "distributed" && Style != "ultra")) begin
+        (Style != SBlock && Style != SDist && Style != SUltra)) begin
       $display("bramble_entry_ram: bad parameters EntryBits=%0d PairsPerWord=%0d Depth=%0d",
                EntryBits, PairsPerWord, Depth);
       $finish;
@@ -66,7 +70,7 @@ module bramble_entry_ram #(
   endgenerate
 
   generate
-    if (Style == "ultra") begin : gen_ultra
+    if (Style == SUltra) begin : gen_ultra
       (* ram_style = "ultra" *) reg [Width-1:0] mem [0:Depth-1];
       reg [Width-1:0] rd_data_q;
       always @(posedge clk_i) begin
@@ -78,7 +82,7 @@ module bramble_entry_ram #(
         end
       end
       assign word = rd_data_q;
-    end else if (Style == "distributed") begin : gen_dist
+    end else if (Style == SDist) begin : gen_dist
       (* ram_style = "distributed" *) reg [Width-1:0] mem [0:Depth-1];
       reg [Width-1:0] rd_data_q;
       always @(posedge clk_i) begin
