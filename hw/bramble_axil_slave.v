@@ -18,6 +18,11 @@
 // SSTATUS write-1-to-clear bits are one-clock pulses. START is ignored while the engine is busy
 // or a stream is active (stream_busy_i), and IRQ_PENDING is also set by count_set_i.
 //
+// Version 4 adds the weight loader's registers (0x060..0x06C). With Runtime = 1, WCTRL.LOAD and
+// CLEAR go to bramble_wload, WSTATUS/WWORDS/WHASH read its state, and START and RUN are ignored
+// while the weights are not loaded (or LOAD is set). With Runtime = 0 (weights in the bitstream)
+// WSTATUS reads LOADED, WWORDS 0 and WHASH the constant WeightsCrc.
+//
 // Offsets, bit positions, field layouts and the MAGIC/VERSION values come from bramble_defs.vh
 // (generated from bramble-abi, the host's source of the same numbers).
 `resetall
@@ -40,7 +45,10 @@ module bramble_axil_slave #(
   parameter integer LaneBits  = 16,
   // Network hash (HASH_LO, HASH_HI).
   parameter [31:0]  HashLo    = 32'h00000000,
-  parameter [31:0]  HashHi    = 32'h00000000
+  parameter [31:0]  HashHi    = 32'h00000000,
+  // 1 = weights loaded at run time; WeightsCrc: WHASH of a bitstream-weights design.
+  parameter integer Runtime   = 0,
+  parameter [31:0]  WeightsCrc = 32'h00000000
 ) (
   input  wire                clk_i,
   input  wire                rst_ni,
@@ -90,6 +98,14 @@ module bramble_axil_slave #(
   input  wire [31:0]         out_beats_i,
   input  wire [63:0]         sbusy_i,
   input  wire [63:0]         total_i,
+
+  // weight loader (Runtime = 1)
+  output wire                wload_o,
+  output wire                wclear_o,
+  input  wire                wloaded_i,
+  input  wire                werror_i,
+  input  wire [31:0]         wwords_i,
+  input  wire [31:0]         whash_i,
 
   // input/output window access
   output wire                win_req_o,
@@ -158,6 +174,11 @@ module bramble_axil_slave #(
   reg        clr_framing_q;
   reg [31:0] tlast_every_q;
   reg [31:0] irq_count_q;
+  reg        wload_q;
+  reg        wclear_q;
+
+  // Run-time weights: no run without loaded weights, none while loading.
+  wire       weights_ok = (Runtime == 0) || (wloaded_i && !wload_q);
 
   wire aw_hs = s_axil_awvalid_i && !aw_hold_q;
   wire w_hs  = s_axil_wvalid_i && !w_hold_q;
@@ -189,8 +210,10 @@ module bramble_axil_slave #(
                      (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_IRQ_COUNT_WORD);
   wire wr_sstatus  = reg_wr && aw_reg_ok &&
                      (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_SSTATUS_WORD);
+  wire wr_wctrl    = reg_wr && aw_reg_ok &&
+                     (aw_word[RegWordBits-1:0] == `BRAMBLE_REG_WCTRL_WORD);
   wire start_d     = wr_control && w_data_q[`BRAMBLE_CONTROL_START_BIT] && !busy_i &&
-                     !stream_busy_i;
+                     !stream_busy_i && weights_ok;
   // Window write: only the input window is writable.
   wire win_wr_start = do_wr && (aw_win == 2'd1) && w_full_strb_q;
   wire win_rd_start = do_rd && ((ar_win == 2'd1) || (ar_win == 2'd2));
@@ -200,6 +223,8 @@ module bramble_axil_slave #(
   reg [31:0] status_rd;
   reg [31:0] sctrl_rd;
   reg [31:0] sstatus_rd;
+  reg [31:0] wctrl_rd;
+  reg [31:0] wstatus_rd;
   always @* begin
     control_rd = 32'd0;
     control_rd[`BRAMBLE_CONTROL_IRQ_ENABLE_BIT] = irq_en_q;
@@ -214,6 +239,12 @@ module bramble_axil_slave #(
     sstatus_rd[`BRAMBLE_SSTATUS_COUNT_BIT]   = count_i;
     sstatus_rd[`BRAMBLE_SSTATUS_ACTIVE_BIT]  = active_i;
     sstatus_rd[`BRAMBLE_SSTATUS_FRAMING_BIT] = framing_i;
+    wctrl_rd = 32'd0;
+    wctrl_rd[`BRAMBLE_WCTRL_LOAD_BIT] = (Runtime != 0) && wload_q;
+    wstatus_rd = 32'd0;
+    wstatus_rd[`BRAMBLE_WSTATUS_LOADED_BIT]  = (Runtime == 0) || wloaded_i;
+    wstatus_rd[`BRAMBLE_WSTATUS_ERROR_BIT]   = (Runtime != 0) && werror_i;
+    wstatus_rd[`BRAMBLE_WSTATUS_RUNTIME_BIT] = (Runtime != 0);
   end
 
   reg [31:0] reg_rdata;
@@ -243,6 +274,10 @@ module bramble_axil_slave #(
       `BRAMBLE_REG_BUSY_HI_WORD:   reg_rdata = sbusy_i[63:32];
       `BRAMBLE_REG_TOTAL_LO_WORD:  reg_rdata = total_i[31:0];
       `BRAMBLE_REG_TOTAL_HI_WORD:  reg_rdata = total_i[63:32];
+      `BRAMBLE_REG_WCTRL_WORD:     reg_rdata = wctrl_rd;
+      `BRAMBLE_REG_WSTATUS_WORD:   reg_rdata = wstatus_rd;
+      `BRAMBLE_REG_WWORDS_WORD:    reg_rdata = (Runtime != 0) ? wwords_i : 32'd0;
+      `BRAMBLE_REG_WHASH_WORD:     reg_rdata = (Runtime != 0) ? whash_i : WeightsCrc;
       default:                     reg_rdata = 32'd0;
     endcase
     if (ar_word[WordBits-1:RegWordBits] != {(WordBits-RegWordBits){1'b0}}) begin
@@ -275,7 +310,13 @@ module bramble_axil_slave #(
       clr_framing_q <= 1'b0;
       tlast_every_q <= 32'd1;
       irq_count_q   <= 32'd0;
+      wload_q       <= 1'b0;
+      wclear_q      <= 1'b0;
     end else begin
+      wclear_q      <= wr_wctrl && w_data_q[`BRAMBLE_WCTRL_CLEAR_BIT];
+      if (wr_wctrl) begin
+        wload_q <= w_data_q[`BRAMBLE_WCTRL_LOAD_BIT];
+      end
       start_q       <= start_d;
       clear_q       <= wr_sctrl && w_data_q[`BRAMBLE_SCTRL_CLEAR_BIT];
       clr_count_q   <= wr_sstatus && w_data_q[`BRAMBLE_SSTATUS_COUNT_BIT];
@@ -381,7 +422,9 @@ module bramble_axil_slave #(
   assign start_o     = start_q;
   assign irq_o       = irq_pend_q && irq_en_q;
 
-  assign run_o         = run_q;
+  assign run_o         = run_q && weights_ok;
+  assign wload_o       = (Runtime != 0) && wload_q;
+  assign wclear_o      = (Runtime != 0) && wclear_q;
   assign cyc_beat_o    = cyc_beat_q;
   assign clear_o       = clear_q;
   assign clr_count_o   = clr_count_q;
@@ -397,6 +440,8 @@ module bramble_axil_slave #(
 
   // AxPROT carries nothing the engine uses; the byte offset within a word is ignored.
   wire unused_bits = ^{s_axil_awprot_i, s_axil_arprot_i, aw_addr_q[1:0], ar_addr_q[1:0]};
+  // The loader's state is only read with Runtime = 1.
+  wire unused_wl = ^{wloaded_i, werror_i, wwords_i, whash_i};
 
 endmodule
 

@@ -8,6 +8,7 @@
 //   bramble_axis_in     AXI4-Stream input -> IN (one activation per clock)
 //   bramble_axis_out    OUT -> AXI4-Stream output (one activation per clock)
 //   bramble_stream_ctrl which halves are full, streamed runs, stream counters and status
+//   bramble_wload       (Runtime = 1) weight-image words from the stream input -> write bus
 //
 // The processing elements (bramble_pe) are instantiated next to it by the generated top level
 // and connected through the layer / bc_* / pe_* ports. The PEs' room and done flags reach the
@@ -52,9 +53,25 @@ module bramble_engine #(
   parameter integer LayersBlock = 0,
   // Layer descriptor image.
   parameter         LayersFile  = "layers.mem",
-  // Network hash (identification registers).
+  // Network hash, or geometry hash with run-time weights (identification registers).
   parameter [31:0]  HashLo      = 32'h00000000,
-  parameter [31:0]  HashHi      = 32'h00000000
+  parameter [31:0]  HashHi      = 32'h00000000,
+  // 1 = weights loaded at run time (bramble_wload, the wl_* bus to the PEs), 0 = weights in the
+  // bitstream (WHASH reads WeightsCrc, the CRC of the bundle's weight image).
+  parameter integer Runtime     = 0,
+  parameter [31:0]  WeightsCrc  = 32'h00000000,
+  // Loader bus: address bits, data bits towards the PEs, and each memory's word width and depth
+  // as the loader checks them (bramble::weight_image::shape).
+  parameter integer WlAddrBits  = 4,
+  parameter integer WlDataBits  = 16,
+  parameter integer EntryWidth  = 16,
+  parameter integer EntryWords  = 16,
+  parameter integer PtrWidth    = 5,
+  parameter integer PtrDepth    = 16,
+  parameter integer BiasWidth   = 40,
+  parameter integer BiasDepth   = 16,
+  parameter integer CbWidth     = 16,
+  parameter integer CbDepth     = 32
 ) (
   input  wire                        clk_i,
   input  wire                        rst_ni,
@@ -110,7 +127,14 @@ module bramble_engine #(
   input  wire [NumPes-1:0]           pe_done_i,
   input  wire [NumPes-1:0]           pe_we_i,
   input  wire [NumPes*RowBits-1:0]   pe_addr_i,
-  input  wire [NumPes*ActBits-1:0]   pe_data_i
+  input  wire [NumPes*ActBits-1:0]   pe_data_i,
+
+  // weight loader bus to the PEs (Runtime = 1; registered): PE select (one-hot), memory code,
+  // word address, data
+  output wire [NumPes-1:0]           wl_we_o,
+  output wire [`BRAMBLE_WMEM_BITS-1:0] wl_mem_o,
+  output wire [WlAddrBits-1:0]       wl_addr_o,
+  output wire [WlDataBits-1:0]       wl_data_o
 );
 
   localparam integer WordBits   = AddrBits - 4;
@@ -162,6 +186,18 @@ module bramble_engine #(
   wire                in_first;
   wire                in_busy;
   wire                stream_busy = s_active || in_busy;
+  // weight loader
+  wire                wload;
+  wire                wclear;
+  wire                wloaded;
+  wire                wloaded_set;
+  wire                werror;
+  wire [31:0]         wwords;
+  wire [31:0]         whash;
+  wire                wl_layers;
+  wire [`BRAMBLE_WIMG_MAX_WIDTH-1:0] wl_data;
+  // The stream input belongs to the loader while WCTRL.LOAD is set and the engine is idle.
+  reg                 wl_on_q;
 
   bramble_axil_slave #(
     .AddrBits  (AddrBits),
@@ -173,7 +209,9 @@ module bramble_engine #(
     .TdataBits (TdataBits),
     .LaneBits  (LaneBits),
     .HashLo    (HashLo),
-    .HashHi    (HashHi)
+    .HashHi    (HashHi),
+    .Runtime   (Runtime),
+    .WeightsCrc (WeightsCrc)
   ) u_axil (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
@@ -218,6 +256,12 @@ module bramble_engine #(
     .out_beats_i      (s_out_beats),
     .sbusy_i          (s_busy),
     .total_i          (s_total),
+    .wload_o          (wload),
+    .wclear_o         (wclear),
+    .wloaded_i        (wloaded),
+    .werror_i         (werror),
+    .wwords_i         (wwords),
+    .whash_i          (whash),
     .win_req_o        (win_req),
     .win_we_o         (win_we),
     .win_sel_o        (win_sel),
@@ -250,10 +294,15 @@ module bramble_engine #(
     .AccBits     (AccBits),
     .RowBits     (RowBits),
     .LayersBlock (LayersBlock),
-    .LayersFile  (LayersFile)
+    .LayersFile  (LayersFile),
+    .Runtime     (Runtime)
   ) u_seq (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
+    .wr_en_i       (wl_layers),
+    .wr_addr_i     (wl_addr_o[LayerBits-1:0]),
+    .wr_data_i     (wl_data),
+    .reload_i      (wloaded_set),
     .start_i       (start),
     .busy_o        (busy),
     .start_busy_o  (start_busy),
@@ -378,6 +427,72 @@ module bramble_engine #(
   wire [RowBits-1:0]        out_row;
   wire                      out_rd_half;
   wire [NumPes*ActBits-1:0] out_lanes;
+  wire                      ax_tready;
+  wire                      wl_tready;
+
+  assign s_axis_tready_o = wl_on_q ? wl_tready : ax_tready;
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wl_on_q <= 1'b0;
+    end else begin
+      wl_on_q <= wload && !busy && !stream_busy;
+    end
+  end
+
+  generate
+    if (Runtime != 0) begin : gen_wload
+      bramble_wload #(
+        .NumPes      (NumPes),
+        .TdataBits   (TdataBits),
+        .AddrBits    (WlAddrBits),
+        .EntryWidth  (EntryWidth),
+        .EntryDepth  (EntryWords),
+        .PtrWidth    (PtrWidth),
+        .PtrDepth    (PtrDepth),
+        .BiasWidth   (BiasWidth),
+        .BiasDepth   (BiasDepth),
+        .CbWidth     (CbWidth),
+        .CbDepth     (CbDepth),
+        .LayersDepth (NumLayers)
+      ) u_wload (
+        .clk_i           (clk_i),
+        .rst_ni          (rst_ni),
+        .on_i            (wl_on_q),
+        .clear_i         (wclear),
+        .s_axis_tdata_i  (s_axis_tdata_i),
+        .s_axis_tvalid_i (s_axis_tvalid_i && wl_on_q),
+        .s_axis_tready_o (wl_tready),
+        .loaded_o        (wloaded),
+        .loaded_set_o    (wloaded_set),
+        .error_o         (werror),
+        .words_o         (wwords),
+        .hash_o          (whash),
+        .wr_pe_o         (wl_we_o),
+        .wr_layers_o     (wl_layers),
+        .wr_mem_o        (wl_mem_o),
+        .wr_addr_o       (wl_addr_o),
+        .wr_data_o       (wl_data)
+      );
+    end else begin : gen_no_wload
+      assign wl_tready   = 1'b0;
+      assign wloaded     = 1'b1;
+      assign wloaded_set = 1'b0;
+      assign werror      = 1'b0;
+      assign wwords      = 32'd0;
+      assign whash       = WeightsCrc;
+      assign wl_we_o     = {NumPes{1'b0}};
+      assign wl_layers   = 1'b0;
+      assign wl_mem_o    = {`BRAMBLE_WMEM_BITS{1'b0}};
+      assign wl_addr_o   = {WlAddrBits{1'b0}};
+      assign wl_data     = {`BRAMBLE_WIMG_MAX_WIDTH{1'b0}};
+    end
+  endgenerate
+
+  assign wl_data_o = wl_data[WlDataBits-1:0];
+  // The PEs take the low WlDataBits; the layer table all of them. CLEAR only matters to the
+  // loader.
+  wire unused_wl = ^{wl_addr_o, wclear};
 
   bramble_axis_in #(
     .NumPes    (NumPes),
@@ -390,8 +505,8 @@ module bramble_engine #(
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
     .s_axis_tdata_i  (s_axis_tdata_i),
-    .s_axis_tvalid_i (s_axis_tvalid_i),
-    .s_axis_tready_o (s_axis_tready_o),
+    .s_axis_tvalid_i (s_axis_tvalid_i && !wl_on_q),
+    .s_axis_tready_o (ax_tready),
     .s_axis_tlast_i  (s_axis_tlast_i),
     .open_i          (open),
     .block_i         (start),

@@ -48,10 +48,26 @@ module bramble_pe #(
   parameter integer AccBlock      = 1,
   // Memory images: MemPrefix + "entries.mem", "ptr_even.mem", "ptr_odd.mem", "bias.mem".
   parameter         MemPrefix     = "pe0_",
-  parameter         CbFile        = "codebook.mem"
+  parameter         CbFile        = "codebook.mem",
+  // 1 = weights loaded at run time (no images; write ports fed by the loader's bus, and the
+  // entries in bramble_entry_ram: EntryDepth / EntryAddrBits then count its pair words),
+  // 0 = weights in the bitstream (the bus is ignored, the memories are ROMs).
+  parameter integer Runtime       = 0,
+  // Run-time weights: pairs per entry word and the entry memory's style.
+  parameter integer PairsPerWord  = 1,
+  parameter         EntryStyle    = "block",
+  // Bits of the loader bus address and data (the widest of this PE's memories).
+  parameter integer WlAddrBits    = 4,
+  parameter integer WlDataBits    = 16
 ) (
   input  wire                     clk_i,
   input  wire                     rst_ni,
+
+  // weight loader bus (Runtime = 1): this PE's select, memory code, word address, data
+  input  wire                     wl_we_i,
+  input  wire [`BRAMBLE_WMEM_BITS-1:0] wl_mem_i,
+  input  wire [WlAddrBits-1:0]    wl_addr_i,
+  input  wire [WlDataBits-1:0]    wl_data_i,
 
   // current layer (stable while the layer runs)
   input  wire [LayerBits-1:0]     layer_i,
@@ -99,6 +115,58 @@ module bramble_pe #(
     end
   end
 
+  // Loader bus register (Runtime = 1): like the broadcast, one fan-out stage at the boundary;
+  // each memory's write enable is one LUT after it.
+  localparam integer EntryWordBits = 2 * (`BRAMBLE_ENTRY_GAP_BITS + IdxBits) * PairsPerWord;
+  localparam integer CbAddrBits    = LayerBits + IdxBits;
+  wire                     ent_we;
+  wire                     even_we;
+  wire                     odd_we;
+  wire                     bias_we;
+  wire                     cb_we;
+  wire [WlAddrBits-1:0]    wl_addr;
+  wire [WlDataBits-1:0]    wl_data;
+
+  // Each memory takes the low bits it needs.
+  wire unused_wl_bits = ^{wl_addr, wl_data};
+
+  generate
+    if (Runtime != 0) begin : gen_wl
+      reg                          wl_we_q;
+      reg [`BRAMBLE_WMEM_BITS-1:0] wl_mem_q;
+      reg [WlAddrBits-1:0]         wl_addr_q;
+      reg [WlDataBits-1:0]         wl_data_q;
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          wl_we_q <= 1'b0;
+        end else begin
+          wl_we_q <= wl_we_i;
+        end
+      end
+      always @(posedge clk_i) begin
+        wl_mem_q  <= wl_mem_i;
+        wl_addr_q <= wl_addr_i;
+        wl_data_q <= wl_data_i;
+      end
+      assign ent_we  = wl_we_q && (wl_mem_q == `BRAMBLE_WMEM_ENTRIES);
+      assign even_we = wl_we_q && (wl_mem_q == `BRAMBLE_WMEM_PTR_EVEN);
+      assign odd_we  = wl_we_q && (wl_mem_q == `BRAMBLE_WMEM_PTR_ODD);
+      assign bias_we = wl_we_q && (wl_mem_q == `BRAMBLE_WMEM_BIAS);
+      assign cb_we   = wl_we_q && (wl_mem_q == `BRAMBLE_WMEM_CODEBOOK);
+      assign wl_addr = wl_addr_q;
+      assign wl_data = wl_data_q;
+    end else begin : gen_no_wl
+      wire unused_wl = ^{wl_we_i, wl_mem_i, wl_addr_i, wl_data_i};
+      assign ent_we  = 1'b0;
+      assign even_we = 1'b0;
+      assign odd_we  = 1'b0;
+      assign bias_we = 1'b0;
+      assign cb_we   = 1'b0;
+      assign wl_addr = {WlAddrBits{1'b0}};
+      assign wl_data = {WlDataBits{1'b0}};
+    end
+  endgenerate
+
   wire                col_valid;
   wire [PtrBits-2:0]  col_pair;
   wire [PtrBits-2:0]  col_more;
@@ -115,10 +183,15 @@ module bramble_pe #(
     .PtrAddrBits (PtrAddrBits),
     .PtrBlock    (PtrBlock),
     .PtrEvenFile ({MemPrefix, "ptr_even.mem"}),
-    .PtrOddFile  ({MemPrefix, "ptr_odd.mem"})
+    .PtrOddFile  ({MemPrefix, "ptr_odd.mem"}),
+    .Runtime     (Runtime)
   ) u_ptr (
     .clk_i        (clk_i),
     .rst_ni       (rst_ni),
+    .wr_even_i    (even_we),
+    .wr_odd_i     (odd_we),
+    .wr_addr_i    (wl_addr[PtrAddrBits-1:0]),
+    .wr_data_i    (wl_data[PtrBits-1:0]),
     .act_valid_i  (bc_valid_q),
     .act_idx_i    (bc_idx_q),
     .act_val_i    (bc_val_q),
@@ -149,10 +222,16 @@ module bramble_pe #(
     .EntryAddrBits (EntryAddrBits),
     .EntryBlock    (EntryBlock),
     .EntryFile     ({MemPrefix, "entries.mem"}),
-    .RowBits       (RowBits)
+    .RowBits       (RowBits),
+    .Runtime       (Runtime),
+    .PairsPerWord  (PairsPerWord),
+    .EntryStyle    (EntryStyle)
   ) u_stream (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
+    .wr_en_i       (ent_we),
+    .wr_addr_i     (wl_addr[EntryAddrBits-1:0]),
+    .wr_data_i     (wl_data[EntryWordBits-1:0]),
     .col_valid_i   (col_valid),
     .col_pair_i    (col_pair),
     .col_more_i    (col_more),
@@ -187,10 +266,14 @@ module bramble_pe #(
     .CbFile    (CbFile),
     .AccDepth  (AccDepth),
     .RowBits   (RowBits),
-    .AccBlock  (AccBlock)
+    .AccBlock  (AccBlock),
+    .Runtime   (Runtime)
   ) u_mac (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
+    .cb_wr_en_i    (cb_we),
+    .cb_wr_addr_i  (wl_addr[CbAddrBits-1:0]),
+    .cb_wr_data_i  (wl_data[CbBits-1:0]),
     .layer_i       (layer_i),
     .item0_valid_i (item0_valid),
     .item0_i       (item0),
@@ -215,10 +298,14 @@ module bramble_pe #(
     .BiasAddrBits (BiasAddrBits),
     .BiasBlock    (BiasBlock),
     .BiasFile     ({MemPrefix, "bias.mem"}),
-    .NumBusy      (4)
+    .NumBusy      (4),
+    .Runtime      (Runtime)
   ) u_wb (
-    .clk_i         (clk_i),
-    .rst_ni        (rst_ni),
+    .clk_i          (clk_i),
+    .rst_ni         (rst_ni),
+    .bias_wr_en_i   (bias_we),
+    .bias_wr_addr_i (wl_addr[BiasAddrBits-1:0]),
+    .bias_wr_data_i (wl_data[AccBits-1:0]),
     .layer_start_i (layer_start_i),
     .bias_base_i   (bias_base_i),
     .wb_last_i     (wb_last_i),

@@ -39,10 +39,17 @@ module bramble_pe_mac #(
   // Accumulator rows, their address bits and memory style (1 = block RAM, 0 = LUT RAM).
   parameter integer AccDepth  = 16,
   parameter integer RowBits   = 4,
-  parameter integer AccBlock  = 1
+  parameter integer AccBlock  = 1,
+  // 1 = weights loaded at run time: the codebook has a write port and no image.
+  parameter integer Runtime   = 0
 ) (
   input  wire                   clk_i,
   input  wire                   rst_ni,
+
+  // codebook writes (Runtime = 1): word layer * 2^IdxBits + index
+  input  wire                   cb_wr_en_i,
+  input  wire [LayerBits+IdxBits-1:0] cb_wr_addr_i,
+  input  wire [CbBits-1:0]      cb_wr_data_i,
 
   input  wire [LayerBits-1:0]   layer_i,
 
@@ -89,13 +96,13 @@ module bramble_pe_mac #(
     .Depth    (CbDepth),
     .AddrBits (CbAddrBits),
     .Block    (CbBlock),
-    .Rom      (1),
-    .InitFile (CbFile)
+    .Rom      ((Runtime != 0) ? 0 : 1),
+    .InitFile ((Runtime != 0) ? "" : CbFile)
   ) u_codebook (
     .clk_i     (clk_i),
-    .wr_en_i   (1'b0),
-    .wr_addr_i ({CbAddrBits{1'b0}}),
-    .wr_data_i ({CbBits{1'b0}}),
+    .wr_en_i   ((Runtime != 0) && cb_wr_en_i),
+    .wr_addr_i ((Runtime != 0) ? cb_wr_addr_i : {CbAddrBits{1'b0}}),
+    .wr_data_i ((Runtime != 0) ? cb_wr_data_i : {CbBits{1'b0}}),
     .rd_en_i   (pop),
     .rd_addr_i ({layer_i, m0_k}),
     .rd_data_o (cb_rd)

@@ -26,10 +26,18 @@ module bramble_pe_ptr #(
   parameter integer PtrBlock    = 0,
   // Images of the even and odd pointer banks.
   parameter         PtrEvenFile = "",
-  parameter         PtrOddFile  = ""
+  parameter         PtrOddFile  = "",
+  // 1 = weights loaded at run time: the banks have write ports and no image.
+  parameter integer Runtime     = 0
 ) (
   input  wire                   clk_i,
   input  wire                   rst_ni,
+
+  // pointer bank writes (Runtime = 1)
+  input  wire                   wr_even_i,
+  input  wire                   wr_odd_i,
+  input  wire [PtrAddrBits-1:0] wr_addr_i,
+  input  wire [PtrBits-1:0]     wr_data_i,
 
   // broadcast (registered at the PE boundary)
   input  wire                   act_valid_i,
@@ -106,13 +114,13 @@ module bramble_pe_ptr #(
     .Depth    (PtrDepth),
     .AddrBits (PtrAddrBits),
     .Block    (PtrBlock),
-    .Rom      (1),
-    .InitFile (PtrEvenFile)
+    .Rom      ((Runtime != 0) ? 0 : 1),
+    .InitFile ((Runtime != 0) ? "" : PtrEvenFile)
   ) u_ptr_even (
     .clk_i     (clk_i),
-    .wr_en_i   (1'b0),
-    .wr_addr_i ({PtrAddrBits{1'b0}}),
-    .wr_data_i ({PtrBits{1'b0}}),
+    .wr_en_i   ((Runtime != 0) && wr_even_i),
+    .wr_addr_i ((Runtime != 0) ? wr_addr_i : {PtrAddrBits{1'b0}}),
+    .wr_data_i ((Runtime != 0) ? wr_data_i : {PtrBits{1'b0}}),
     .rd_en_i   (issue),
     .rd_addr_i (even_addr),
     .rd_data_o (ptr_even)
@@ -123,13 +131,13 @@ module bramble_pe_ptr #(
     .Depth    (PtrDepth),
     .AddrBits (PtrAddrBits),
     .Block    (PtrBlock),
-    .Rom      (1),
-    .InitFile (PtrOddFile)
+    .Rom      ((Runtime != 0) ? 0 : 1),
+    .InitFile ((Runtime != 0) ? "" : PtrOddFile)
   ) u_ptr_odd (
     .clk_i     (clk_i),
-    .wr_en_i   (1'b0),
-    .wr_addr_i ({PtrAddrBits{1'b0}}),
-    .wr_data_i ({PtrBits{1'b0}}),
+    .wr_en_i   ((Runtime != 0) && wr_odd_i),
+    .wr_addr_i ((Runtime != 0) ? wr_addr_i : {PtrAddrBits{1'b0}}),
+    .wr_data_i ((Runtime != 0) ? wr_data_i : {PtrBits{1'b0}}),
     .rd_en_i   (issue),
     .rd_addr_i (odd_addr),
     .rd_data_o (ptr_odd)

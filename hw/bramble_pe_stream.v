@@ -37,10 +37,23 @@ module bramble_pe_stream #(
   // Image of the entry memory.
   parameter         EntryFile     = "",
   // Bits of a local row (the PE's rows of the largest layer).
-  parameter integer RowBits       = 4
+  parameter integer RowBits       = 4,
+  // 1 = weights loaded at run time: the entries are bramble_entry_ram (pair words, a write
+  // port; EntryDepth counts its words, EntryAddrBits their address bits), 0 = bramble_rom_2r
+  // with EntryFile.
+  parameter integer Runtime       = 0,
+  // Run-time weights: pairs per entry-memory word and its style ("block", "distributed",
+  // "ultra").
+  parameter integer PairsPerWord  = 1,
+  parameter         EntryStyle    = "block"
 ) (
   input  wire                   clk_i,
   input  wire                   rst_ni,
+
+  // entry memory writes (Runtime = 1; a word of PairsPerWord pairs)
+  input  wire                   wr_en_i,
+  input  wire [EntryAddrBits-1:0] wr_addr_i,
+  input  wire [2*(`BRAMBLE_ENTRY_GAP_BITS+IdxBits)*PairsPerWord-1:0] wr_data_i,
 
   // column descriptors (first-word-fall-through)
   input  wire                   col_valid_i,
@@ -107,24 +120,47 @@ module bramble_pe_stream #(
   wire [PtrBits-1:0]   addr0 = {rd_pair, 1'b0};
   wire [PtrBits-1:0]   addr1 = {rd_pair, 1'b1};
 
-  bramble_rom_2r #(
-    .Width    (EntryBits),
-    .Depth    (EntryDepth),
-    .AddrBits (EntryAddrBits),
-    .Block    (EntryBlock),
-    .InitFile (EntryFile)
-  ) u_entries (
-    .clk_i      (clk_i),
-    .rd_en_i    (go),
-    .rd_addr0_i (addr0[EntryAddrBits-1:0]),
-    .rd_addr1_i (addr1[EntryAddrBits-1:0]),
-    .rd_data0_o (ent0),
-    .rd_data1_o (ent1)
-  );
-
   generate
-    if (PtrBits > EntryAddrBits) begin : gen_unused_addr
-      wire unused_addr = ^{addr0[PtrBits-1:EntryAddrBits], addr1[PtrBits-1:EntryAddrBits]};
+    if (Runtime != 0) begin : gen_pairs
+      wire [2*EntryBits-1:0] pair;
+      bramble_entry_ram #(
+        .EntryBits    (EntryBits),
+        .PairsPerWord (PairsPerWord),
+        .Depth        (EntryDepth),
+        .AddrBits     (EntryAddrBits),
+        .PairBits     (PairBits),
+        .Style        (EntryStyle)
+      ) u_entries (
+        .clk_i     (clk_i),
+        .wr_en_i   (wr_en_i),
+        .wr_addr_i (wr_addr_i),
+        .wr_data_i (wr_data_i),
+        .rd_en_i   (go),
+        .rd_pair_i (rd_pair),
+        .rd_data_o (pair)
+      );
+      assign ent0 = pair[EntryBits-1:0];
+      assign ent1 = pair[2*EntryBits-1:EntryBits];
+      wire unused_addr = ^{addr0, addr1};
+    end else begin : gen_rom
+      bramble_rom_2r #(
+        .Width    (EntryBits),
+        .Depth    (EntryDepth),
+        .AddrBits (EntryAddrBits),
+        .Block    (EntryBlock),
+        .InitFile (EntryFile)
+      ) u_entries (
+        .clk_i      (clk_i),
+        .rd_en_i    (go),
+        .rd_addr0_i (addr0[EntryAddrBits-1:0]),
+        .rd_addr1_i (addr1[EntryAddrBits-1:0]),
+        .rd_data0_o (ent0),
+        .rd_data1_o (ent1)
+      );
+      wire unused_wr = ^{wr_en_i, wr_addr_i, wr_data_i};
+      if (PtrBits > EntryAddrBits) begin : gen_unused_addr
+        wire unused_addr = ^{addr0[PtrBits-1:EntryAddrBits], addr1[PtrBits-1:EntryAddrBits]};
+      end
     end
   endgenerate
 

@@ -38,10 +38,17 @@ module bramble_pe_wb #(
   parameter integer BiasBlock    = 0,
   parameter         BiasFile     = "",
   // Number of stage busy flags on pipe_busy_i.
-  parameter integer NumBusy      = 1
+  parameter integer NumBusy      = 1,
+  // 1 = weights loaded at run time: the bias memory has a write port and no image.
+  parameter integer Runtime      = 0
 ) (
   input  wire                   clk_i,
   input  wire                   rst_ni,
+
+  // bias writes (Runtime = 1)
+  input  wire                   bias_wr_en_i,
+  input  wire [BiasAddrBits-1:0] bias_wr_addr_i,
+  input  wire [AccBits-1:0]     bias_wr_data_i,
 
   // current layer (stable while the layer runs)
   input  wire                   layer_start_i,
@@ -110,13 +117,13 @@ module bramble_pe_wb #(
     .Depth    (BiasDepth),
     .AddrBits (BiasAddrBits),
     .Block    (BiasBlock),
-    .Rom      (1),
-    .InitFile (BiasFile)
+    .Rom      ((Runtime != 0) ? 0 : 1),
+    .InitFile ((Runtime != 0) ? "" : BiasFile)
   ) u_bias (
     .clk_i     (clk_i),
-    .wr_en_i   (1'b0),
-    .wr_addr_i ({BiasAddrBits{1'b0}}),
-    .wr_data_i ({AccBits{1'b0}}),
+    .wr_en_i   ((Runtime != 0) && bias_wr_en_i),
+    .wr_addr_i ((Runtime != 0) ? bias_wr_addr_i : {BiasAddrBits{1'b0}}),
+    .wr_data_i ((Runtime != 0) ? bias_wr_data_i : {AccBits{1'b0}}),
     .rd_en_i   (rd_vld),
     .rd_addr_i (bias_addr),
     .rd_data_o (bias_rd)

@@ -33,10 +33,19 @@ module bramble_seq #(
   parameter integer RowBits     = 4,
   // 1 = layer descriptors in block RAM, 0 = LUT logic; their image.
   parameter integer LayersBlock = 0,
-  parameter         LayersFile  = "layers.mem"
+  parameter         LayersFile  = "layers.mem",
+  // 1 = weights loaded at run time: the descriptors have a write port and no image, and
+  // reload_i reads layer 0's descriptor again (after a load).
+  parameter integer Runtime     = 0
 ) (
   input  wire                   clk_i,
   input  wire                   rst_ni,
+
+  // descriptor writes (Runtime = 1)
+  input  wire                   wr_en_i,
+  input  wire [LayerBits-1:0]   wr_addr_i,
+  input  wire [`BRAMBLE_DESC_WIDTH-1:0] wr_data_i,
+  input  wire                   reload_i,
 
   input  wire                   start_i,
   output wire                   busy_o,
@@ -120,13 +129,13 @@ module bramble_seq #(
     .Depth    (NumLayers),
     .AddrBits (LayerBits),
     .Block    (LayersBlock),
-    .Rom      (1),
-    .InitFile (LayersFile)
+    .Rom      ((Runtime != 0) ? 0 : 1),
+    .InitFile ((Runtime != 0) ? "" : LayersFile)
   ) u_layers (
     .clk_i     (clk_i),
-    .wr_en_i   (1'b0),
-    .wr_addr_i ({LayerBits{1'b0}}),
-    .wr_data_i ({DescBits{1'b0}}),
+    .wr_en_i   ((Runtime != 0) && wr_en_i),
+    .wr_addr_i ((Runtime != 0) ? wr_addr_i : {LayerBits{1'b0}}),
+    .wr_data_i ((Runtime != 0) ? wr_data_i : {DescBits{1'b0}}),
     .rd_en_i   (st_q == StLoad),
     .rd_addr_i (layer_q),
     .rd_data_o (desc_rd)
@@ -144,7 +153,8 @@ module bramble_seq #(
   always @* begin
     st_d = st_q;
     case (st_q)
-      StIdle:  if ((pending_q || start_i || sreq_i) && all_done_i) st_d = StRun;
+      StIdle:  if ((Runtime != 0) && reload_i) st_d = StLoad;
+               else if ((pending_q || start_i || sreq_i) && all_done_i) st_d = StRun;
       StLoad:  st_d = StDesc;
       StDesc:  st_d = StConst;
       StConst: st_d = (layer_q == {LayerBits{1'b0}}) ? StIdle : StRun;

@@ -15,6 +15,14 @@
 // result does not depend on the simulator's event ordering (Icarus, Verilator --timing).
 // Register offsets, CONTROL/STATUS bits, MAGIC and VERSION come from bramble_defs.vh; GEOMETRY and
 // SIZES are the values the host expects, packed by bramble-abi.
+{% if runtime_weights -%}
+// Weights are loaded at run time: before any vector, the bench checks that START and RUN are
+// ignored without weights, streams the weight image once with a flipped data bit (WSTATUS.ERROR,
+// not LOADED), clears the loader, streams the intact image and checks WSTATUS.LOADED, WWORDS and
+// WHASH.
+{%- else -%}
+// Weights are in the bitstream: WSTATUS reads LOADED and WHASH the weight image's CRC.
+{%- endif %}
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
@@ -45,6 +53,12 @@ module {{ top }}_tb;
   localparam [31:0]  HashHi    = {{ hash_hi }};
   localparam [31:0]  Geometry  = {{ geometry }};
   localparam [31:0]  Sizes     = {{ sizes }};
+  localparam [31:0]  WeightsCrc = {{ weights_crc }};
+{%- if runtime_weights %}
+  // The weight image: words, beats of TdataBits.
+  localparam integer WeightWords = {{ weights_words }};
+  localparam integer WordsPerBeat = TdataBits / 32;
+{%- endif %}
 
   reg                 clk;
   reg                 rst_n;
@@ -110,6 +124,9 @@ module {{ top }}_tb;
 
   reg [31:0] inputs   [0:NumInputs*InSize-1];
   reg [31:0] expected [0:NumInputs*OutSize-1];
+{%- if runtime_weights %}
+  reg [31:0] weights  [0:WeightWords-1];
+{%- endif %}
 
   integer seed;
   integer mismatches;
@@ -268,9 +285,71 @@ module {{ top }}_tb;
       s_tlast  = (in_beat == in_total - 1) || (in_beat == in_bad_last);
       s_tvalid = 1'b1;
     end
-    in_hs = s_tvalid && s_tready;
+    in_hs = in_go && s_tvalid && s_tready;
+  end
+{% if runtime_weights %}
+  // -------------------------------------------------------------------------------------------
+  // Weight image driver (WCTRL.LOAD set): the image's words, WordsPerBeat per beat (low word
+  // first), TVALID with probability 70 percent per clock; word wl_flip has bit 0 flipped.
+  reg                 wl_go;
+  integer             wl_beat;
+  integer             wl_total;
+  integer             wl_flip;
+  reg                 wl_hs;
+  integer             wk;
+
+  always @(negedge clk) begin
+    if (wl_hs) begin
+      wl_beat  = wl_beat + 1;
+      s_tvalid = 1'b0;
+      s_tlast  = 1'b0;
+    end
+    if (wl_go && !s_tvalid && wl_beat < wl_total && ({$random(seed_in)} % 100 < 70)) begin
+      for (wk = 0; wk < WordsPerBeat; wk = wk + 1) begin
+        s_tdata[32*wk +: 32] = weights[wl_beat * WordsPerBeat + wk] ^
+                               ((wl_beat * WordsPerBeat + wk == wl_flip) ? 32'd1 : 32'd0);
+      end
+      s_tlast  = (wl_beat == wl_total - 1);
+      s_tvalid = 1'b1;
+    end
+    wl_hs = wl_go && s_tvalid && s_tready;
   end
 
+  // One load: LOAD, every beat of the image (word `flip` corrupted; -1: none), LOAD off.
+  task load_weights;
+    input integer flip;
+    begin
+      axi_write(`BRAMBLE_REG_WCTRL, `BRAMBLE_WCTRL_LOAD);
+      wl_beat  = 0;
+      wl_total = WeightWords / WordsPerBeat;
+      wl_flip  = flip;
+      wl_go    = 1'b1;
+      while (wl_beat < wl_total) begin
+        @(negedge clk);
+      end
+      wl_go = 1'b0;
+      repeat (8) @(negedge clk);
+      axi_write(`BRAMBLE_REG_WCTRL, 32'd0);
+    end
+  endtask
+
+  // START and RUN without loaded weights: nothing may happen.
+  task check_refused;
+    begin
+      axi_write(`BRAMBLE_REG_CONTROL, `BRAMBLE_CONTROL_START);
+      repeat (20) @(negedge clk);
+      check_reg(`BRAMBLE_REG_STATUS, 32'd0);
+      axi_write(`BRAMBLE_REG_SCTRL, `BRAMBLE_SCTRL_RUN);
+      repeat (20) @(negedge clk);
+      check_reg(`BRAMBLE_REG_SSTATUS, 32'd0);
+      if (s_tready !== 1'b0) begin
+        $display("TB MISMATCH weights: s_axis_tready_o high with RUN and no weights");
+        mismatches = mismatches + 1;
+      end
+      axi_write(`BRAMBLE_REG_SCTRL, 32'd0);
+    end
+  endtask
+{% endif %}
   // Stream output monitor: TREADY high with probability out_pct percent per clock; every beat
   // compared with the expected packing, TLAST every tlast_k vectors, optional cycles beat; TVALID
   // and TDATA must hold until the handshake.
@@ -438,6 +517,14 @@ module {{ top }}_tb;
     m_prev     = {TdataBits{1'b0}};
     seed_in    = seed + 1;
     seed_out   = seed + 2;
+{%- if runtime_weights %}
+    wl_go      = 1'b0;
+    wl_hs      = 1'b0;
+    wl_beat    = 0;
+    wl_total   = 0;
+    wl_flip    = -1;
+    $readmemh("{{ weights_file }}", weights);
+{%- endif %}
     $display("TB seed %0d", seed);
     $readmemh("{{ tb_input_file }}", inputs);
     $readmemh("{{ tb_expected_file }}", expected);
@@ -456,6 +543,30 @@ module {{ top }}_tb;
     check_reg(`BRAMBLE_REG_STREAM,   StreamFmt);
     check_reg(`BRAMBLE_REG_TLAST_EVERY, 32'd1);
     check_reg(`BRAMBLE_REG_SSTATUS,  32'd0);
+{%- if runtime_weights %}
+
+    // Weights: none after reset; a corrupted load fails; CLEAR; the intact load succeeds.
+    check_reg(`BRAMBLE_REG_WSTATUS,  `BRAMBLE_WSTATUS_RUNTIME);
+    check_reg(`BRAMBLE_REG_WHASH,    32'd0);
+    check_reg(`BRAMBLE_REG_WWORDS,   32'd0);
+    check_refused;
+    load_weights(3);
+    check_reg(`BRAMBLE_REG_WSTATUS,  `BRAMBLE_WSTATUS_RUNTIME | `BRAMBLE_WSTATUS_ERROR);
+    check_reg(`BRAMBLE_REG_WWORDS,   WeightWords);
+    check_reg(`BRAMBLE_REG_WHASH,    32'd0);
+    check_refused;
+    axi_write(`BRAMBLE_REG_WCTRL, `BRAMBLE_WCTRL_CLEAR);
+    check_reg(`BRAMBLE_REG_WSTATUS,  `BRAMBLE_WSTATUS_RUNTIME);
+    check_reg(`BRAMBLE_REG_WWORDS,   32'd0);
+    load_weights(-1);
+    check_reg(`BRAMBLE_REG_WSTATUS,  `BRAMBLE_WSTATUS_RUNTIME | `BRAMBLE_WSTATUS_LOADED);
+    check_reg(`BRAMBLE_REG_WWORDS,   WeightWords);
+    check_reg(`BRAMBLE_REG_WHASH,    WeightsCrc);
+{%- else %}
+    check_reg(`BRAMBLE_REG_WSTATUS,  `BRAMBLE_WSTATUS_LOADED);
+    check_reg(`BRAMBLE_REG_WWORDS,   32'd0);
+    check_reg(`BRAMBLE_REG_WHASH,    WeightsCrc);
+{%- endif %}
 
     for (n = 0; n < WinRuns; n = n + 1) begin
       for (i = 0; i < InSize; i = i + 1) begin

@@ -5,6 +5,8 @@
 // (bramble_pe, each with its own memory images) are hand-written modules from hw/;
 // bramble_defs.vh holds the register map and bit layouts. Every number below is declared once
 // and passed to the instances by name. See docs/engine.md.
+//
+// Weights: {{ weights_note }}
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
@@ -61,11 +63,20 @@ module {{ top }} #(
   localparam integer LaneBits      = {{ lane_bits }};
   localparam [31:0]  HashLo        = {{ hash_lo }};
   localparam [31:0]  HashHi        = {{ hash_hi }};
+  // Weights (1 = loaded at run time through WCTRL.LOAD, 0 = in the bitstream) and the CRC-32 of
+  // the bundle's weight image (WHASH of a bitstream-weights design).
+  localparam integer Runtime       = {{ runtime }};
+  localparam [31:0]  WeightsCrc    = {{ weights_crc }};
 
   // Memories (depth, address bits, and 1 = block RAM / 0 = LUT RAM or logic)
   localparam integer EntryDepth    = {{ entry_depth }};
   localparam integer EntryAddrBits = {{ entry_addr_bits }};
   localparam integer EntryBlock    = {{ entry_block }};
+  // Run-time weights: entry words are pair words (PairsPerWord pairs of EntryWidth / PairsPerWord
+  // bits; EntryDepth and EntryAddrBits count them), in an EntryStyle memory.
+  localparam integer EntryWidth    = {{ entry_width }};
+  localparam integer PairsPerWord  = {{ pairs_per_word }};
+  localparam         EntryStyle    = "{{ entry_style }}";
   localparam integer PtrBits       = {{ ptr_bits }};
   localparam integer PtrDepth      = {{ ptr_depth }};
   localparam integer PtrAddrBits   = {{ ptr_addr_bits }};
@@ -85,6 +96,9 @@ module {{ top }} #(
   localparam integer OutBufDepth   = {{ out_buf_depth }};
   localparam integer OutBufBlock   = {{ out_buf_block }};
   localparam integer LayersBlock   = {{ layers_block }};
+  // Weight loader bus: address and data bits (the widest PE memory)
+  localparam integer WlAddrBits    = {{ wl_addr_bits }};
+  localparam integer WlDataBits    = {{ wl_data_bits }};
 
   // Current layer and broadcast, from the engine to every PE
   wire [LayerBits-1:0]                layer;
@@ -105,6 +119,11 @@ module {{ top }} #(
   wire [NumPes-1:0]                   pe_we;
   wire [NumPes*RowBits-1:0]           pe_addr;
   wire [NumPes*ActBits-1:0]           pe_data;
+  // Weight loader bus, from the engine to every PE (PE k's select at bit k)
+  wire [NumPes-1:0]                   wl_we;
+  wire [`BRAMBLE_WMEM_BITS-1:0]       wl_mem;
+  wire [WlAddrBits-1:0]               wl_addr;
+  wire [WlDataBits-1:0]               wl_data;
 
   bramble_engine #(
     .NumPes      (NumPes),
@@ -128,7 +147,19 @@ module {{ top }} #(
     .LayersBlock (LayersBlock),
     .LayersFile  ("layers.mem"),
     .HashLo      (HashLo),
-    .HashHi      (HashHi)
+    .HashHi      (HashHi),
+    .Runtime     (Runtime),
+    .WeightsCrc  (WeightsCrc),
+    .WlAddrBits  (WlAddrBits),
+    .WlDataBits  (WlDataBits),
+    .EntryWidth  (EntryWidth),
+    .EntryWords  (EntryDepth),
+    .PtrWidth    (PtrBits),
+    .PtrDepth    (PtrDepth),
+    .BiasWidth   (AccBits),
+    .BiasDepth   (BiasDepth),
+    .CbWidth     (CbBits),
+    .CbDepth     (CbDepth)
   ) u_engine (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
@@ -176,7 +207,11 @@ module {{ top }} #(
     .pe_done_i        (pe_done),
     .pe_we_i          (pe_we),
     .pe_addr_i        (pe_addr),
-    .pe_data_i        (pe_data)
+    .pe_data_i        (pe_data),
+    .wl_we_o          (wl_we),
+    .wl_mem_o         (wl_mem),
+    .wl_addr_o        (wl_addr),
+    .wl_data_o        (wl_data)
   );
 
   // Every PE takes the same numbers; only its index and memory images differ.
@@ -187,16 +222,18 @@ module {{ top }} #(
     .PtrAddrBits (PtrAddrBits), .BiasDepth (BiasDepth), .BiasAddrBits (BiasAddrBits), \
     .CbDepth (CbDepth), .AccDepth (AccDepth), .RowBits (RowBits), .EntryBlock (EntryBlock), \
     .PtrBlock (PtrBlock), .BiasBlock (BiasBlock), .CbBlock (CbBlock), .AccBlock (AccBlock), \
-    .CbFile ("codebook.mem")
+    .CbFile ("codebook.mem"), .Runtime (Runtime), .PairsPerWord (PairsPerWord), \
+    .EntryStyle (EntryStyle), .WlAddrBits (WlAddrBits), .WlDataBits (WlDataBits)
 `define {{ top_upper }}_PE_PORTS(K) \
     .clk_i (clk_i), .rst_ni (rst_ni), .layer_i (layer), .layer_start_i (layer_start), \
     .bias_base_i (bias_base), .wb_last_i (wb_last), \
     .sat_mask_i (sat_mask), .shift_hi_i (shift_hi), .shift_lo_i (shift_lo), .relu_i (relu), \
     .act_valid_i (bc_valid), .act_idx_i (bc_idx), .act_val_i (bc_val), .act_end_i (bc_end), \
     .room_o (pe_room[K]), .done_o (pe_done[K]), .out_we_o (pe_we[K]), \
-    .out_addr_o (pe_addr[K*RowBits +: RowBits]), .out_data_o (pe_data[K*ActBits +: ActBits])
+    .out_addr_o (pe_addr[K*RowBits +: RowBits]), .out_data_o (pe_data[K*ActBits +: ActBits]), \
+    .wl_we_i (wl_we[K]), .wl_mem_i (wl_mem), .wl_addr_i (wl_addr), .wl_data_i (wl_data)
 {% for pe in pes %}
-  // PE {{ pe }}: output rows i with i mod {{ num_pes }} == {{ pe }}, images pe{{ pe }}_*.mem
+  // PE {{ pe }}: output rows i with i mod {{ num_pes }} == {{ pe }}{% if runtime_weights %}, weights from the loader (PE field {{ pe }}){% else %}, images pe{{ pe }}_*.mem{% endif %}
   bramble_pe #(`{{ top_upper }}_PE_PARAMS, .MemPrefix ("pe{{ pe }}_"))
     u_pe{{ pe }} (`{{ top_upper }}_PE_PORTS({{ pe }}));
 {% endfor %}

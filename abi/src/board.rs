@@ -126,9 +126,11 @@ mod tests {
         let mut m: Manifest = serde_json::from_str(
             r#"{"format":"bramble-bundle","format_version":4,"name":"n","top":"n_top",
             "part":"xc7z020","family":"7series","pes":1,"network_hash":"0000000000000000",
-            "regmap_version":3,"act_bits":16,"tdata_bits":32,"gap_bits":4,
+            "regmap_version":4,"act_bits":16,"tdata_bits":32,"gap_bits":4,
             "input":{"size":1,"bits":16,"frac_bits":8},"output":{"size":1,"bits":16,"frac_bits":8},
-            "layers":[],"rtl_files":["a.v"],"memory_images":[],"files":[]}"#,
+            "layers":[],"weights":{"mode":"bitstream","image":"w.bin","crc32":"00000000",
+            "geometry_hash":"0000000000000000","weights_only":false},
+            "rtl_files":["a.v"],"memory_images":[],"files":[]}"#,
         )
         .unwrap();
         m.input.size = input;

@@ -5,7 +5,8 @@
 //! Verilog include generated from them ([`verilog`]), fixed-point conversion at the boundary
 //! ([`numeric`]), the AXI4-Stream packing of activation vectors ([`stream`]), the `.npy`/`.npz`
 //! array reader ([`array`]), the one pseudo-random generator ([`rng`]) and the names and
-//! buffer sizes a Zynq board design shares with the host ([`board`]). This crate depends on no
+//! buffer sizes a Zynq board design shares with the host ([`board`]) and the run-time weight image
+//! ([`weights`]). This crate depends on no
 //! other Bramble crate.
 
 #![forbid(unsafe_code)]
@@ -20,3 +21,4 @@ pub mod regs;
 pub mod rng;
 pub mod stream;
 pub mod verilog;
+pub mod weights;

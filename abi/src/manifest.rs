@@ -20,7 +20,8 @@ use crate::regs;
 pub const FORMAT: &str = "bramble-bundle";
 /// The bundle format this crate writes and reads. 2: file hashes, no register map, port bits.
 /// Version 3 (issue 10): `tdata_bits`, the width of the AXI4-Stream ports. Version 4 (issue 14):
-/// `gap_bits`, the row-gap width of the design's stored entries, and each layer's `gap_bits`.
+/// `gap_bits`, the row-gap width of the design's stored entries, and each layer's `gap_bits`;
+/// `weights`, where the weights live and the CRC the WHASH register reports.
 pub const FORMAT_VERSION: u32 = 4;
 /// The manifest's own file name (the one file of a bundle not listed in `files`).
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -58,6 +59,8 @@ pub struct Manifest {
     pub input: Port,
     pub output: Port,
     pub layers: Vec<Layer>,
+    /// Where the weights live and how the host checks them.
+    pub weights: Weights,
     /// Verilog sources inside `rtl/`, in compile order (plain file names).
     pub rtl_files: Vec<String>,
     /// Memory images inside `rtl/` read by `$readmemh` (plain file names).
@@ -92,6 +95,32 @@ pub struct Layer {
     pub gap_bits: u32,
     /// Entries stored for the layer over all PEs, padding included.
     pub entries: usize,
+}
+
+/// `weights` = `"bitstream"`: the memory images in `rtl/` are read by `$readmemh` (the weights
+/// are part of the bitstream). `"runtime"`: the weight memories start uninitialised and the host
+/// loads `weights.image` over the stream before the first run ([`crate::weights`]).
+pub const WEIGHTS_MODES: [&str; 2] = ["bitstream", "runtime"];
+
+/// The `weights` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    /// One of [`WEIGHTS_MODES`].
+    pub mode: String,
+    /// The weight image inside the bundle ([`crate::weights::Image`]), listed in `files`.
+    pub image: String,
+    /// 8 lowercase hex digits: the image's CRC-32, what WHASH must report before a run.
+    pub crc32: String,
+    /// 16 lowercase hex digits: the first 8 bytes of the SHA-256 of the engine's geometry (every
+    /// generate-time parameter the RTL depends on, none of the weight values). With run-time
+    /// weights, HASH_HI:HASH_LO reports this instead of `network_hash`, so one bitstream serves
+    /// every network of the same geometry.
+    pub geometry_hash: String,
+    /// True for a bundle written by `bramble generate --geometry-of`: no `rtl/`, only the weight
+    /// image and what the host needs, for a device built from a bundle with the same
+    /// `geometry_hash`.
+    pub weights_only: bool,
 }
 
 /// One file of the bundle.
@@ -364,7 +393,36 @@ impl Manifest {
                 }
             }
         }
-        if self.rtl_files.is_empty() {
+        let w = &self.weights;
+        if !WEIGHTS_MODES.contains(&w.mode.as_str()) {
+            return Err(bad(
+                "weights.mode",
+                format!("must be one of {WEIGHTS_MODES:?}, found {:?}", w.mode),
+            ));
+        }
+        check_rel_path(&w.image).map_err(|r| bad("weights.image", r))?;
+        if !listed.contains_key(w.image.as_str()) {
+            return Err(bad(
+                "weights.image",
+                format!("{} is not listed in `files`", w.image),
+            ));
+        }
+        parse_crc(&w.crc32).map_err(|r| bad("weights.crc32", r))?;
+        parse_hash(&w.geometry_hash).map_err(|r| bad("weights.geometry_hash", r))?;
+        if w.weights_only {
+            if w.mode != "runtime" {
+                return Err(bad(
+                    "weights.weights_only",
+                    "a weights-only bundle needs weights.mode \"runtime\"".into(),
+                ));
+            }
+            if !self.rtl_files.is_empty() || !self.memory_images.is_empty() {
+                return Err(bad(
+                    "weights.weights_only",
+                    "a weights-only bundle has no rtl_files or memory_images".into(),
+                ));
+            }
+        } else if self.rtl_files.is_empty() {
             return Err(bad("rtl_files", "lists no Verilog source".into()));
         }
         Ok(())
@@ -375,6 +433,26 @@ impl Manifest {
     /// [`validate`]: Manifest::validate
     pub fn network_hash_u64(&self) -> u64 {
         parse_hash(&self.network_hash).unwrap_or(0)
+    }
+
+    /// True when the weights are loaded at run time.
+    pub fn runtime_weights(&self) -> bool {
+        self.weights.mode == "runtime"
+    }
+
+    /// The number HASH_HI:HASH_LO must report: the geometry hash with run-time weights, the
+    /// network hash with weights in the bitstream (valid after [`Manifest::validate`]).
+    pub fn rtl_hash_u64(&self) -> u64 {
+        if self.runtime_weights() {
+            parse_hash(&self.weights.geometry_hash).unwrap_or(0)
+        } else {
+            self.network_hash_u64()
+        }
+    }
+
+    /// The number WHASH must report (valid after [`Manifest::validate`]).
+    pub fn weights_crc32(&self) -> u32 {
+        parse_crc(&self.weights.crc32).unwrap_or(0)
     }
 
     /// The AXI4-Stream packing of this bundle's vectors (TDATA width and lanes).
@@ -529,6 +607,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Kind)>) -> Result<()> {
     Ok(())
 }
 
+fn parse_crc(s: &str) -> std::result::Result<u32, String> {
+    let ok = s.len() == 8
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !ok {
+        return Err(format!("must be 8 lowercase hex digits, found {s:?}"));
+    }
+    u32::from_str_radix(s, 16).map_err(|e| format!("{s:?}: {e}"))
+}
+
 fn parse_hash(s: &str) -> std::result::Result<u64, String> {
     let ok = s.len() == 16
         && s.bytes()
@@ -578,12 +666,25 @@ mod tests {
                 gap_bits: 5,
                 entries: 42,
             }],
+            weights: Weights {
+                mode: "bitstream".into(),
+                image: "weights/weights.bin".into(),
+                crc32: "cbf43926".into(),
+                geometry_hash: "0123456789abcdef".into(),
+                weights_only: false,
+            },
             rtl_files: vec!["jet70_top.v".into()],
             memory_images: vec![],
-            files: vec![FileEntry {
-                path: "rtl/jet70_top.v".into(),
-                sha256: sha256_hex(b"module jet70_top; endmodule\n"),
-            }],
+            files: vec![
+                FileEntry {
+                    path: "rtl/jet70_top.v".into(),
+                    sha256: sha256_hex(b"module jet70_top; endmodule\n"),
+                },
+                FileEntry {
+                    path: "weights/weights.bin".into(),
+                    sha256: sha256_hex(b""),
+                },
+            ],
         }
     }
 
@@ -627,6 +728,33 @@ mod tests {
         check(&|m| m.rtl_files[0] = "../../x.v".into(), "rtl_files[0]");
         check(&|m| m.rtl_files.push("other.v".into()), "not listed");
         check(&|m| m.files.push(m.files[0].clone()), "twice");
+        check(&|m| m.weights.mode = "flash".into(), "weights.mode");
+        check(&|m| m.weights.crc32 = "CBF43926".into(), "weights.crc32");
+        check(
+            &|m| m.weights.image = "weights/other.bin".into(),
+            "not listed",
+        );
+        check(
+            &|m| m.weights.geometry_hash = "12".into(),
+            "weights.geometry_hash",
+        );
+        check(&|m| m.weights.weights_only = true, "runtime");
+        check(
+            &|m| {
+                m.weights.mode = "runtime".into();
+                m.weights.weights_only = true;
+            },
+            "no rtl_files",
+        );
+    }
+
+    #[test]
+    fn rtl_hash_follows_the_weights_mode() {
+        let mut m = example();
+        assert_eq!(m.rtl_hash_u64(), 0x9f86_d081_884c_7d65);
+        assert_eq!(m.weights_crc32(), 0xcbf4_3926);
+        m.weights.mode = "runtime".into();
+        assert_eq!(m.rtl_hash_u64(), 0x0123_4567_89ab_cdef);
     }
 
     #[test]
@@ -679,6 +807,8 @@ mod tests {
         std::fs::write(dir.join(MANIFEST_FILE), m.to_json()).unwrap();
         let top = dir.join("rtl/jet70_top.v");
         std::fs::write(&top, b"module jet70_top; endmodule\n").unwrap();
+        std::fs::create_dir_all(dir.join("weights")).unwrap();
+        std::fs::write(dir.join("weights/weights.bin"), b"").unwrap();
         m.check_files(&dir).unwrap();
 
         std::fs::write(&top, b"module jet70_top; endmodule \n").unwrap();

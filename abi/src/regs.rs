@@ -8,7 +8,8 @@ pub const MAGIC: u32 = 0x424D_5242;
 /// Version 2: window words are laid out by bank ([`window_word`]) instead of by activation index.
 /// Version 3: AXI4-Stream input and output with their control, status and counter registers
 /// (0x030..0x05C); the window path is unchanged.
-pub const REGMAP_VERSION: u32 = 3;
+/// Version 4: the weight loader (0x060..0x06C: WCTRL, WSTATUS, WWORDS, WHASH; [`crate::weights`]).
+pub const REGMAP_VERSION: u32 = 4;
 
 /// One register of window 0: its name (as in docs/register-map.md) and byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,8 +127,31 @@ pub const TOTAL_HI: Reg = Reg {
     offset: 0x5C,
 };
 
+/// WCTRL (RW): weight-loader control, `WCTRL_*` bits ([`crate::weights`]).
+pub const WCTRL: Reg = Reg {
+    name: "WCTRL",
+    offset: 0x60,
+};
+/// WSTATUS (RO): weight-loader status, `WSTATUS_*` bits.
+pub const WSTATUS: Reg = Reg {
+    name: "WSTATUS",
+    offset: 0x64,
+};
+/// WWORDS (RO): 32-bit image words the loader took since WCTRL.CLEAR.
+pub const WWORDS: Reg = Reg {
+    name: "WWORDS",
+    offset: 0x68,
+};
+/// WHASH (RO): CRC-32 of the weights the engine holds ([`crate::weights::crc32`]): for weights
+/// in the bitstream, the generated image's CRC as a constant; for weights loaded at run time,
+/// the CRC of the last image whose END record checked (0 after reset or WCTRL.CLEAR).
+pub const WHASH: Reg = Reg {
+    name: "WHASH",
+    offset: 0x6C,
+};
+
 /// Every register, in address order (the Verilog include and the docs table follow this).
-pub const ALL: [Reg; 24] = [
+pub const ALL: [Reg; 28] = [
     MAGIC_REG,
     VERSION,
     HASH_LO,
@@ -152,6 +176,10 @@ pub const ALL: [Reg; 24] = [
     BUSY_HI,
     TOTAL_LO,
     TOTAL_HI,
+    WCTRL,
+    WSTATUS,
+    WWORDS,
+    WHASH,
 ];
 
 /// CONTROL bit 0: write 1 to start a run (reads 0).
@@ -181,6 +209,23 @@ pub const SSTATUS_ACTIVE: u32 = 1 << 1;
 /// SSTATUS bit 2 FRAMING (sticky, write 1 clears): an input beat carried TLAST but did not end a
 /// vector (input vectors are framed by count, docs/register-map.md "Streams").
 pub const SSTATUS_FRAMING: u32 = 1 << 2;
+
+/// WCTRL bit 0 LOAD: while set, `s_axis` beats are weight-image words for the loader (low 32
+/// bits first on a 64-bit TDATA), not input vectors. Set it only while the engine is idle
+/// (STATUS.BUSY and SSTATUS.ACTIVE clear, SCTRL.RUN clear); the engine ignores it otherwise.
+pub const WCTRL_LOAD: u32 = 1 << 0;
+/// WCTRL bit 1 CLEAR (write 1, reads 0): reset the loader's record parser, WWORDS, the running
+/// CRC, WHASH and WSTATUS (LOADED and ERROR).
+pub const WCTRL_CLEAR: u32 = 1 << 1;
+/// WSTATUS bit 0 LOADED: an END record arrived whose CRC word equals the CRC of every word before
+/// it since WCTRL.CLEAR, with no ERROR. Always 1 when the weights are in the bitstream. While it
+/// is 0 on a run-time-weights design, CONTROL.START and SCTRL.RUN are ignored.
+pub const WSTATUS_LOADED: u32 = 1 << 0;
+/// WSTATUS bit 1 ERROR (sticky until CLEAR): a record named an unknown memory or PE, ran past the
+/// memory's depth, or an END's CRC did not match.
+pub const WSTATUS_ERROR: u32 = 1 << 1;
+/// WSTATUS bit 2 RUNTIME (constant): this design's weight memories are loaded at run time.
+pub const WSTATUS_RUNTIME: u32 = 1 << 2;
 
 /// The STREAM register: `[7:0]` TDATA bits, `[15:8]` lane bits ([`crate::stream::Packing`]),
 /// `[31:16]` zero.
@@ -431,6 +476,24 @@ mod tests {
                 assert!(seen.insert(w));
             }
         }
+    }
+
+    /// docs/register-map.md's table lists every register of [`ALL`] at its offset, in order.
+    #[test]
+    fn docs_table_matches() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/register-map.md");
+        let text = std::fs::read_to_string(path).unwrap();
+        let rows: Vec<(u64, String)> = text
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.strip_prefix("| 0x")?.split('|');
+                let off = u64::from_str_radix(f.next()?.trim(), 16).ok()?;
+                Some((off, f.next()?.trim().to_string()))
+            })
+            .collect();
+        let want: Vec<(u64, String)> = ALL.iter().map(|r| (r.offset, r.name.into())).collect();
+        assert_eq!(rows, want);
+        assert!(text.contains(&format!("currently {REGMAP_VERSION}")));
     }
 
     #[test]

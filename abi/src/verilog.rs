@@ -133,7 +133,7 @@ pub fn defs(gap_bits: u32) -> String {
 
     let _ = writeln!(
         s,
-        "\n// CONTROL, STATUS, SCTRL and SSTATUS: bit indices and masks"
+        "\n// CONTROL, STATUS, SCTRL, SSTATUS, WCTRL and WSTATUS: bit indices and masks"
     );
     for (name, mask) in [
         ("CONTROL_START", regs::CONTROL_START),
@@ -147,6 +147,11 @@ pub fn defs(gap_bits: u32) -> String {
         ("SSTATUS_COUNT", regs::SSTATUS_COUNT),
         ("SSTATUS_ACTIVE", regs::SSTATUS_ACTIVE),
         ("SSTATUS_FRAMING", regs::SSTATUS_FRAMING),
+        ("WCTRL_LOAD", regs::WCTRL_LOAD),
+        ("WCTRL_CLEAR", regs::WCTRL_CLEAR),
+        ("WSTATUS_LOADED", regs::WSTATUS_LOADED),
+        ("WSTATUS_ERROR", regs::WSTATUS_ERROR),
+        ("WSTATUS_RUNTIME", regs::WSTATUS_RUNTIME),
     ] {
         define(
             &mut s,
@@ -338,6 +343,59 @@ pub fn defs(gap_bits: u32) -> String {
             e::max_gap(gap_bits).to_string(),
             "",
         );
+    }
+
+    {
+        use crate::weights as w;
+        let _ = writeln!(
+            s,
+            "\n// Weight image (bramble_abi::weights): record headers, memory codes, CRC-32"
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_WORD_BITS",
+            w::WORD_BITS.to_string(),
+            "bits of an image word",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_NOP",
+            format!("32'h{:08X}", w::NOP),
+            "the NOP header",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_END",
+            format!("8'h{:02X}", w::END),
+            "header [7:0] of END",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_WIMG_MAX_WIDTH",
+            w::MAX_WIDTH.to_string(),
+            "widest memory word",
+        );
+        define(
+            &mut s,
+            "BRAMBLE_CRC32_POLY",
+            format!("32'h{:08X}", w::CRC32_POLY),
+            "reflected IEEE polynomial",
+        );
+        let mem_bits = w::mem_code_bits();
+        define(
+            &mut s,
+            "BRAMBLE_WMEM_BITS",
+            mem_bits.to_string(),
+            "bits of a memory code on the write bus",
+        );
+        for m in w::Mem::ALL {
+            define(
+                &mut s,
+                &format!("BRAMBLE_WMEM_{}", m.name().to_uppercase()),
+                format!("{mem_bits}'d{}", m.code()),
+                "",
+            );
+        }
     }
 
     {
@@ -565,6 +623,24 @@ mod tests {
             &mut m,
             "(1 << `BRAMBLE_ENTRY_GAP_BITS) - 1",
             regs::entry::max_gap(gap_bits) as u128,
+        );
+        for mem in crate::weights::Mem::ALL {
+            check(
+                &mut m,
+                &format!("`BRAMBLE_WMEM_{}", mem.name().to_uppercase()),
+                mem.code() as u128,
+            );
+        }
+        check(
+            &mut m,
+            "`BRAMBLE_CRC32_POLY",
+            crate::weights::CRC32_POLY as u128,
+        );
+        check(&mut m, "`BRAMBLE_WIMG_END", crate::weights::END as u128);
+        check(
+            &mut m,
+            "`BRAMBLE_WSTATUS_LOADED | `BRAMBLE_WSTATUS_ERROR | `BRAMBLE_WSTATUS_RUNTIME",
+            (regs::WSTATUS_LOADED | regs::WSTATUS_ERROR | regs::WSTATUS_RUNTIME) as u128,
         );
         m.push_str("if (bad == 0) $display(\"DEFS OK\");\n$finish;\nend\nendmodule\n");
         m

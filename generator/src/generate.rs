@@ -7,7 +7,7 @@ use crate::golden;
 use crate::ident::Ident;
 use crate::model::Model;
 use crate::parts::Part;
-use crate::plan::{Geometry, Plan};
+use crate::plan::{Geometry, Plan, WeightsMode};
 use crate::stats::bits_for;
 use askama::Template;
 use std::fmt::Write as _;
@@ -56,6 +56,12 @@ pub struct TopTemplate {
     pub cb_depth: usize,
     pub acc_depth: usize,
     pub entry_block: u8,
+    /// Run-time weights: the entry memory's word width (PairsPerWord pairs), pairs per word and
+    /// style (`block`, `distributed`, `ultra`); `entry_depth` / `entry_addr_bits` then count its
+    /// words.
+    pub entry_width: u32,
+    pub pairs_per_word: usize,
+    pub entry_style: &'static str,
     pub ptr_block: u8,
     pub bias_block: u8,
     pub cb_block: u8,
@@ -64,6 +70,18 @@ pub struct TopTemplate {
     pub act_buf_block: u8,
     pub out_buf_block: u8,
     pub layers_block: u8,
+    /// 1 = weights loaded at run time, 0 = in the bitstream; the same as a bool for the
+    /// template's comments, and one line saying which.
+    pub runtime: u8,
+    pub runtime_weights: bool,
+    pub weights_note: String,
+    /// `32'h...`: the CRC-32 of the bundle's weight image (WHASH with weights in the bitstream).
+    pub weights_crc: String,
+    /// Loader bus address and data bits: the widest address and word of the PE memories (the
+    /// layer table's address included).
+    pub wl_addr_bits: u32,
+    pub wl_data_bits: u32,
+    /// HASH_LO / HASH_HI: the network hash, or the geometry hash with run-time weights.
     pub hash_lo: String,
     pub hash_hi: String,
 }
@@ -93,6 +111,13 @@ pub struct TbTemplate {
     pub sizes: String,
     pub hash_lo: String,
     pub hash_hi: String,
+    /// Run-time weights: the testbench loads `weights_file` (`weights_words` image words) first,
+    /// once corrupted and once intact, and checks WSTATUS, WWORDS and WHASH; otherwise it checks
+    /// WSTATUS and WHASH (`weights_crc`) as constants.
+    pub runtime_weights: bool,
+    pub weights_crc: String,
+    pub weights_words: usize,
+    pub weights_file: String,
     pub tb_input_file: String,
     pub tb_expected_file: String,
     pub tb_seed: u32,
@@ -130,12 +155,16 @@ impl TopTemplate {
             .unwrap_or_default()
     }
 
+    /// `ident` is HASH_HI:HASH_LO ([`bramble_abi::manifest::Manifest::rtl_hash_u64`]) and
+    /// `weights_crc` the weight image's CRC.
     pub fn new(
         model: &Model,
         g: &Geometry,
         plan: &Plan,
         top: &Ident,
         packing: &bramble_abi::stream::Packing,
+        ident: u64,
+        weights_crc: u32,
     ) -> TopTemplate {
         let style = |name: &str| {
             plan.memories
@@ -145,7 +174,28 @@ impl TopTemplate {
         };
         let (_, addr_bits) = windows(model.input.size, model.output_size(), g.pes);
         let ptr_depth = (g.ptr_words / 2).max(1);
-        let hash = model.hash();
+        let hash = ident;
+        let runtime = plan.weights == WeightsMode::Runtime;
+        let (entry_depth, entry_width) = if runtime {
+            (crate::plan::entry_words(g), crate::plan::entry_word_bits(g))
+        } else {
+            (g.entry_depth, g.entry_bits)
+        };
+        let shape = |m| crate::weight_image::shape(g, m).expect("every memory has a shape");
+        // The PEs slice the bus by their own address widths (with weights in the bitstream the
+        // entry address counts entries, not pair words).
+        let wl_addr_bits = bramble_abi::weights::Mem::ALL
+            .into_iter()
+            .map(|m| addr_bits_for(shape(m).depth as usize))
+            .chain([addr_bits_for(entry_depth)])
+            .max()
+            .unwrap_or(1);
+        let wl_data_bits = bramble_abi::weights::Mem::ALL
+            .into_iter()
+            .filter(|m| m.per_pe())
+            .map(|m| shape(m).width)
+            .max()
+            .unwrap_or(1);
         TopTemplate {
             top: top.to_string(),
             top_upper: top.to_string().to_uppercase(),
@@ -172,8 +222,15 @@ impl TopTemplate {
             // A and B exist only with two layers or more; the parameter is still legal without.
             act_buf_depth: g.mid_buf_depth.max(1),
             out_buf_depth: g.out_bank_depth,
-            entry_depth: g.entry_depth,
-            entry_addr_bits: addr_bits_for(g.entry_depth),
+            entry_depth,
+            entry_addr_bits: addr_bits_for(entry_depth),
+            entry_width,
+            pairs_per_word: crate::plan::entry_pairs_per_word(g),
+            entry_style: if style("entries") {
+                "block"
+            } else {
+                "distributed"
+            },
             bias_depth: g.bias_depth,
             bias_addr_bits: addr_bits_for(g.bias_depth),
             cb_depth: g.cb_depth,
@@ -187,6 +244,19 @@ impl TopTemplate {
             act_buf_block: block(style("act_buf_a")),
             out_buf_block: block(style("out_buf")),
             layers_block: block(style("layers")),
+            runtime: u8::from(runtime),
+            runtime_weights: runtime,
+            weights_note: if runtime {
+                "loaded at run time (WCTRL.LOAD, weights/weights.bin); no memory images, \
+                 HASH_HI:HASH_LO is the geometry hash."
+                    .into()
+            } else {
+                "in the bitstream (memory images rtl/*.mem); WHASH is the weight image's CRC."
+                    .into()
+            },
+            weights_crc: hex32(weights_crc),
+            wl_addr_bits,
+            wl_data_bits,
             hash_lo: hex32(hash as u32),
             hash_hi: hex32((hash >> 32) as u32),
         }
@@ -375,6 +445,9 @@ pub struct Options {
     pub board: Option<&'static crate::boards::Board>,
     /// Accelerator clock of the Vivado scripts (MHz), checked by [`crate::boards::clock_mhz`].
     pub clock_mhz: u32,
+    /// Where the weights live (`--weights`); the plan must have been made for the same mode
+    /// ([`crate::plan::choose_with`]).
+    pub weights: WeightsMode,
 }
 
 impl Default for Options {
@@ -385,6 +458,7 @@ impl Default for Options {
             tdata_bits: bramble_abi::stream::DEFAULT_TDATA_BITS,
             board: None,
             clock_mhz: crate::boards::DEFAULT_MHZ,
+            weights: WeightsMode::Bitstream,
         }
     }
 }
@@ -461,10 +535,27 @@ pub fn generate_with(
     hls: Option<&crate::hls::HlsOptions>,
 ) -> Result<Bundle> {
     let top = top_name(model);
+    if plan.weights != opts.weights {
+        return Err(Error::Plan(format!(
+            "internal error: the plan was made for weights in the {}, the bundle asks for {}",
+            plan.weights.name(),
+            opts.weights.name()
+        )));
+    }
+    let runtime = opts.weights == WeightsMode::Runtime;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let packing = bramble_abi::stream::Packing::new(opts.tdata_bits, g.act_bits)
         .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;
-    let top_t = TopTemplate::new(model, g, plan, &top, &packing);
+    let words = memory_words(model, g);
+    let weight_image = crate::weight_image::image(g, &words, opts.tdata_bits);
+    let geometry_hash = crate::weight_image::geometry_hash(g, part.name, opts.tdata_bits);
+    // HASH_HI:HASH_LO: what `Manifest::rtl_hash_u64` expects for this mode.
+    let ident = if runtime {
+        u64::from_str_radix(&geometry_hash, 16).expect("16 hex digits")
+    } else {
+        model.hash()
+    };
+    let top_t = TopTemplate::new(model, g, plan, &top, &packing, ident, weight_image.crc);
     let mut rtl_files = Vec::new();
     for (name, text) in HW_FILES {
         files.push((format!("rtl/{name}"), text.as_bytes().to_vec()));
@@ -481,12 +572,18 @@ pub fn generate_with(
         render(&top_t, "top.v")?.into_bytes(),
     ));
     rtl_files.push(top_file);
+    // With run-time weights every memory image is in the weight image instead.
     let mut images = Vec::new();
-    let words = memory_words(model, g);
-    for image in words.all() {
-        files.push((format!("rtl/{}", image.file), image.text().into_bytes()));
-        images.push(image.file.clone());
+    if !runtime {
+        for image in words.all() {
+            files.push((format!("rtl/{}", image.file), image.text().into_bytes()));
+            images.push(image.file.clone());
+        }
     }
+    files.push((
+        crate::weight_image::IMAGE_FILE.into(),
+        weight_image.to_bytes(),
+    ));
 
     // Testbench: stimulus, golden outputs, and the generated bench.
     let inputs = opts
@@ -506,6 +603,14 @@ pub fn generate_with(
     }
     files.push(("tb/tb_input.mem".into(), tin.into_bytes()));
     files.push(("tb/tb_expected.mem".into(), texp.into_bytes()));
+    if runtime {
+        // The weight image as `$readmemh` words for the testbench's loads.
+        let mut tw = String::new();
+        for &w in &weight_image.words {
+            let _ = writeln!(tw, "{w:08x}");
+        }
+        files.push(("tb/tb_weights.mem".into(), tw.into_bytes()));
+    }
     let (window, addr_bits) = windows(model.input.size, model.output_size(), g.pes);
     let tb_t = TbTemplate {
         top: top.to_string(),
@@ -530,14 +635,23 @@ pub fn generate_with(
             g.act_bits,
         )),
         sizes: hex32(regs::sizes::pack(model.input.size, model.output_size())),
-        hash_lo: hex32(model.hash() as u32),
-        hash_hi: hex32((model.hash() >> 32) as u32),
+        hash_lo: hex32(ident as u32),
+        hash_hi: hex32((ident >> 32) as u32),
+        runtime_weights: runtime,
+        weights_crc: hex32(weight_image.crc),
+        weights_words: weight_image.words.len(),
+        weights_file: "../tb/tb_weights.mem".into(),
         tb_input_file: "../tb/tb_input.mem".into(),
         tb_expected_file: "../tb/tb_expected.mem".into(),
         tb_seed: (model.hash() >> 7) as u32 & 0x7fff_ffff,
         // Watchdog (docs/template-context.md): reset-time clear and ID checks, then ~80 clocks
         // per AXI word and 4 clocks per (input, local row) pair per layer, very generous.
         tb_timeout_cycles: 200_000
+            + if runtime {
+                4 * weight_image.words.len() as u64
+            } else {
+                0
+            }
             + inputs.len() as u64
                 * (80 * (model.input.size + model.output_size()) as u64
                     + g.layers
@@ -614,6 +728,13 @@ pub fn generate_with(
                 entries: g.formats[l].entries,
             })
             .collect(),
+        weights: bramble_abi::manifest::Weights {
+            mode: opts.weights.name().into(),
+            image: crate::weight_image::IMAGE_FILE.into(),
+            crc32: format!("{:08x}", weight_image.crc),
+            geometry_hash,
+            weights_only: false,
+        },
         rtl_files,
         memory_images: images,
         files: files

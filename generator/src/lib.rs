@@ -27,6 +27,7 @@ pub mod synthetic;
 pub mod timing;
 pub mod verify;
 pub mod vivado;
+pub mod weight_image;
 pub mod weights;
 
 pub use error::{Error, Result};

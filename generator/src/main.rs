@@ -61,6 +61,10 @@ enum Cmd {
         /// Pin the row-gap width of a stored entry (3..=8 bits) instead of searching it.
         #[arg(long, value_name = "N")]
         gap_bits: Option<u32>,
+        /// Where the weights live: `bitstream` (memory images) or `runtime` (loaded over the
+        /// stream; the entry memories become pair-word RAMs).
+        #[arg(long, default_value = "bitstream")]
+        weights: String,
         #[arg(long)]
         json: bool,
     },
@@ -104,6 +108,10 @@ enum Cmd {
         /// --hls): 32 or 64 (default 32).
         #[arg(long)]
         tdata_bits: Option<u32>,
+        /// Where the weights live: `bitstream` (memory images read by $readmemh) or `runtime`
+        /// (no images; the host loads weights/weights.bin over the stream before the first run).
+        #[arg(long, default_value = "bitstream")]
+        weights: String,
     },
     /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output
     /// as `infer`.
@@ -272,8 +280,9 @@ fn run(cli: Cli) -> Result<()> {
             part,
             pes,
             gap_bits,
+            weights,
             json,
-        } => plan_cmd(&net, &part, &pes, gap_bits, json),
+        } => plan_cmd(&net, &part, &pes, gap_bits, &weights, json),
         Cmd::Generate {
             net,
             part,
@@ -287,7 +296,9 @@ fn run(cli: Cli) -> Result<()> {
             force,
             hls,
             tdata_bits,
+            weights,
         } => {
+            let weights = plan::WeightsMode::parse(&weights).map_err(anyhow::Error::msg)?;
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
             let (part, board) = bramble::boards::resolve(part.as_deref(), board.as_deref())
@@ -306,6 +317,7 @@ fn run(cli: Cli) -> Result<()> {
                 tb_count,
                 force,
                 tdata_bits,
+                weights,
                 hls,
             )
         }
@@ -531,6 +543,7 @@ fn plan_for(
     part: &str,
     pes: &str,
     gap_bits: Option<u32>,
+    weights: plan::WeightsMode,
 ) -> Result<(
     bramble::model::Model,
     &'static parts::Part,
@@ -542,6 +555,7 @@ fn plan_for(
     let req = plan::Request {
         pes: parse_pes(pes)?,
         gap_bits,
+        weights,
     };
     let (g, p) = plan::choose_with(&model, part, req).map_err(anyhow::Error::msg)?;
     Ok((model, part, g, p))
@@ -550,10 +564,15 @@ fn plan_for(
 fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     writeln!(
         out,
-        "part {} ({}), {} PEs: {}",
+        "part {} ({}), {} PEs{}: {}",
         p.part,
         p.family,
         p.pes,
+        if p.weights == plan::WeightsMode::Runtime {
+            ", weights loaded at run time"
+        } else {
+            ""
+        },
         if p.fits { "fits" } else { "does NOT fit" }
     )?;
     writeln!(
@@ -641,8 +660,16 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     Ok(())
 }
 
-fn plan_cmd(net: &Path, part: &str, pes: &str, gap_bits: Option<u32>, json: bool) -> Result<()> {
-    let (_, _, _, p) = plan_for(net, part, pes, gap_bits)?;
+fn plan_cmd(
+    net: &Path,
+    part: &str,
+    pes: &str,
+    gap_bits: Option<u32>,
+    weights: &str,
+    json: bool,
+) -> Result<()> {
+    let weights = plan::WeightsMode::parse(weights).map_err(anyhow::Error::msg)?;
+    let (_, _, _, p) = plan_for(net, part, pes, gap_bits, weights)?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &p)?;
@@ -666,6 +693,7 @@ fn generate_cmd(
     tb_count: usize,
     force: bool,
     tdata_bits: u32,
+    weights: plan::WeightsMode,
     hls: Option<bramble::hls::HlsOptions>,
 ) -> Result<()> {
     if !bramble_abi::stream::TDATA_BITS.contains(&tdata_bits) {
@@ -678,7 +706,7 @@ fn generate_cmd(
         );
     }
     bramble::fsutil::check_output(output, &[net], true)?;
-    let (model, part, g, p) = plan_for(net, part, pes, gap_bits)?;
+    let (model, part, g, p) = plan_for(net, part, pes, gap_bits, weights)?;
     let tb_inputs = match tb_input {
         None => None,
         Some(path) => Some(
@@ -704,6 +732,7 @@ fn generate_cmd(
         tdata_bits,
         board,
         clock_mhz,
+        weights,
     };
     let bundle = generate::generate_with(&model, part, &g, &p, &opts, hls.as_ref())?;
     bundle.write(output, force)?;

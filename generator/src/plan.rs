@@ -22,6 +22,55 @@ pub const FIFO_DEPTH: usize = bramble_abi::regs::engine::ACT_FIFO_DEPTH as usize
 
 pub use bramble_abi::regs::layer_desc::LayerDesc;
 
+/// Where the weights live (`--weights`): in the bitstream (`$readmemh` images, the memories are
+/// ROMs), or loaded at run time over the stream (write ports, no images; docs/bundle.md "Weight
+/// loading").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightsMode {
+    #[default]
+    Bitstream,
+    Runtime,
+}
+
+impl WeightsMode {
+    /// The manifest's `weights.mode` ([`bramble_abi::manifest::WEIGHTS_MODES`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightsMode::Bitstream => "bitstream",
+            WeightsMode::Runtime => "runtime",
+        }
+    }
+
+    /// `bitstream` or `runtime` (the CLI's `--weights`).
+    pub fn parse(s: &str) -> Result<WeightsMode, String> {
+        match s {
+            "bitstream" => Ok(WeightsMode::Bitstream),
+            "runtime" => Ok(WeightsMode::Runtime),
+            _ => Err(format!(
+                "--weights `{s}`: expected `bitstream` or `runtime`"
+            )),
+        }
+    }
+}
+
+/// Entry pairs per word of a run-time-weights entry memory (bramble_entry_ram's PairsPerWord:
+/// 1, 2 or 4). 1 until the planner chooses packings (URAM: 4 pairs of 9-bit entries per 72-bit
+/// word).
+pub fn entry_pairs_per_word(_g: &Geometry) -> usize {
+    1
+}
+
+/// Words of a run-time-weights entry memory: `ceil(entry_depth / (2 * pairs per word))`.
+pub fn entry_words(g: &Geometry) -> usize {
+    g.entry_depth.div_ceil(2 * entry_pairs_per_word(g)).max(1)
+}
+
+/// Bits of a run-time-weights entry word: `2 * entry_bits * pairs per word`.
+pub fn entry_word_bits(g: &Geometry) -> u32 {
+    2 * g.entry_bits * entry_pairs_per_word(g) as u32
+}
+
 /// Everything about the engine that depends on the network and N.
 #[derive(Debug, Clone)]
 pub struct Geometry {
@@ -304,13 +353,21 @@ pub struct Plan {
     pub part_uram: u32,
     pub dsp: usize,
     pub part_dsp: u32,
+    /// Where the weights live: the entry memory's shape depends on it.
+    pub weights: WeightsMode,
     pub memories: Vec<Memory>,
     /// Why it does not fit (empty when it fits).
     pub over: Vec<String>,
 }
 
-/// Plan the engine for `pes` processing elements on `part`.
+/// Plan the engine for `pes` processing elements on `part`, weights in the bitstream.
 pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
+    plan_with(part, g, WeightsMode::Bitstream)
+}
+
+/// Plan the engine for `pes` processing elements on `part` with the weights in `weights`: with
+/// run-time weights the entries are pair words in a simple dual-port memory (bramble_entry_ram).
+pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Plan {
     let n = g.pes;
     let l = g.num_layers();
     let a = g.act_bits as usize;
@@ -319,7 +376,7 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
     // (name, what it holds, instances, depth, width, always LUT RAM, ports): docs/engine.md's
     // instance table. The codebook and the descriptor ROM are read asynchronously, so LUT RAM.
     #[rustfmt::skip]
-    let table: Vec<(&'static str, &'static str, usize, usize, usize, bool, Ports)> = vec![
+    let mut table: Vec<(&'static str, &'static str, usize, usize, usize, bool, Ports)> = vec![
         ("entries", "sparse weights: relative row index + codebook index (per PE)", n, g.entry_depth, g.entry_bits as usize, false, ROM_2R),
         ("ptr_even", "column pointers, even columns (per PE)", n, ptr_depth, g.ptr_bits as usize, false, SDP),
         ("ptr_odd", "column pointers, odd columns (per PE)", n, ptr_depth, g.ptr_bits as usize, false, SDP),
@@ -332,6 +389,17 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
         ("out_buf", "network outputs, two vectors (one bank per PE)", n, g.out_bank_depth, a, false, SDP),
         ("layers", "layer descriptors", 1, l, 128, true, SDP),
     ];
+    if weights == WeightsMode::Runtime {
+        table[0] = (
+            "entries",
+            "sparse weights, entry pairs per word, loaded at run time (per PE)",
+            n,
+            entry_words(g),
+            entry_word_bits(g) as usize,
+            false,
+            SDP,
+        );
+    }
     let memories: Vec<Memory> = table
         .into_iter()
         .filter(|t| t.2 > 0)
@@ -382,6 +450,7 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
         part_uram: part.uram,
         dsp,
         part_dsp: part.dsp,
+        weights,
         memories,
         over,
     }
@@ -464,6 +533,8 @@ pub fn check_target(model: &Model, part: &Part) -> Result<(), String> {
 pub struct Request {
     pub pes: Option<usize>,
     pub gap_bits: Option<u32>,
+    /// Where the weights live (`--weights`).
+    pub weights: WeightsMode,
 }
 
 /// [`choose_with`] with only the PE count given (the entry format is searched).
@@ -477,7 +548,7 @@ pub fn choose(
         part,
         Request {
             pes,
-            gap_bits: None,
+            ..Request::default()
         },
     )
 }
@@ -492,6 +563,7 @@ fn best_format(
     part: &'static Part,
     n: usize,
     widths: &[u32],
+    weights: WeightsMode,
 ) -> Result<Plan, String> {
     // [layer][width][pe]
     let counts: Vec<Vec<Vec<usize>>> = model
@@ -514,7 +586,7 @@ fn best_format(
             ));
         }
         let entries: usize = per_layer.iter().sum();
-        plans.push((plan(part, &g), entries, g.entry_depth));
+        plans.push((plan_with(part, &g, weights), entries, g.entry_depth));
     }
     let formats: Vec<FormatCandidate> = plans
         .iter()
@@ -626,10 +698,10 @@ pub fn choose_with(
         )
     };
     for n in candidates {
-        let p = best_format(model, part, n, &widths)?;
+        let p = best_format(model, part, n, &widths, req.weights)?;
         if p.fits {
             let g = Geometry::new(model, n, p.gap_bits);
-            let mut full = plan(part, &g);
+            let mut full = plan_with(part, &g, req.weights);
             assert_eq!(
                 (full.bram36_tiles, full.layers.clone()),
                 (p.bram36_tiles, p.layers.clone()),

@@ -7,7 +7,7 @@
 use bramble::generate::{self, Options};
 use bramble::model::Model;
 use bramble::parts;
-use bramble::plan::{self, Plan};
+use bramble::plan::{self, Plan, WeightsMode};
 use bramble::synthetic::{self, LayerSpec, Spec};
 use bramble::verify::{self, BundleDir};
 
@@ -19,21 +19,26 @@ struct Bundle {
 }
 
 fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>>) -> Bundle {
-    bundle_with(model, part, pes, None, tb_inputs)
+    bundle_with(model, part, pes, None, tb_inputs, WeightsMode::Bitstream, 32)
 }
 
-/// [`bundle`] with the entry format's gap width pinned (`--gap-bits`).
+/// [`bundle`] with the entry format's gap width pinned (`--gap-bits`), the weights' home and
+/// the TDATA width.
+#[allow(clippy::too_many_arguments)]
 fn bundle_with(
     model: &Model,
     part: &str,
     pes: usize,
     gap_bits: Option<u32>,
     tb_inputs: Option<Vec<Vec<i64>>>,
+    weights: WeightsMode,
+    tdata_bits: u32,
 ) -> Bundle {
     let part = parts::find(part).unwrap();
     let req = plan::Request {
         pes: Some(pes),
         gap_bits,
+        weights,
     };
     let (g, p) = plan::choose_with(model, part, req).unwrap();
     if let Some(b) = gap_bits {
@@ -44,6 +49,8 @@ fn bundle_with(
     let opts = Options {
         tb_inputs,
         tb_count: 8,
+        tdata_bits,
+        weights,
         ..Default::default()
     };
     let bundle = generate::generate(model, part, &g, &p, &opts).unwrap();
@@ -409,7 +416,7 @@ macro_rules! gap_net {
         fn $name() {
             let m = spec($seed, &$shape, $d, 16, $wb, 16, 0);
             let inputs = synthetic::inputs(&m, 6, 0.5, $seed);
-            let b = bundle_with(&m, $part, $pes, Some($gap), Some(inputs));
+            let b = bundle_with(&m, $part, $pes, Some($gap), Some(inputs), WeightsMode::Bitstream, 32);
             assert_eq!(b.plan.entry_bits, $gap + $wb);
             assert_eq!(b.b.manifest.gap_bits, $gap);
             let defs = std::fs::read_to_string(b.b.dir.join("rtl/bramble_defs.vh")).unwrap();
@@ -495,7 +502,67 @@ fn alex6_div8_bit_exact_with_the_full_size_format() {
     let (_, p) = plan::choose(&full, parts::find("xczu9eg").unwrap(), None).unwrap();
     let m = bramble::benchmarks::alex6(8);
     let inputs = synthetic::inputs(&m, 3, 0.351, 7);
-    let b = bundle_with(&m, "xczu9eg", 8, Some(p.gap_bits), Some(inputs));
+    let b = bundle_with(&m, "xczu9eg", 8, Some(p.gap_bits), Some(inputs), WeightsMode::Bitstream, 32);
     assert_eq!(b.b.manifest.gap_bits, p.gap_bits);
+/// Weights loaded at run time (docs/bundle.md "Weight loading"): no memory images; the testbench
+/// checks that runs are refused without weights, loads a corrupted image (ERROR), clears, loads
+/// the image and runs the vectors bit-exactly; Yosys infers the plan's block RAM (entries as
+/// pair words in simple dual-port RAM) within the LUT-level target.
+#[test]
+fn runtime_weights_jet_70pruned() {
+    let m = jet("jet_70pruned");
+    let b = bundle_with(&m, "xc7z020", 4, None, None, WeightsMode::Runtime, 32);
+    let manifest = bramble_abi::manifest::Manifest::load(&b._tmp.path().join("bundle")).unwrap();
+    assert!(manifest.runtime_weights());
+    assert!(
+        manifest.memory_images.is_empty(),
+        "{:?}",
+        manifest.memory_images
+    );
+    assert!(!b.b.rtl().join("pe0_entries.mem").exists());
+    let entries = b
+        .plan
+        .memories
+        .iter()
+        .find(|m| m.name == "entries")
+        .unwrap();
+    assert_eq!(entries.width, 16, "pair words of two 8-bit entries");
+    lint(&b);
+    icarus(&b);
+    verilator_tb(&b);
+    let u = check_bram_with(&b, true);
+    check_depth_against_script(&b, &u);
+    let levels = u.lut_levels.unwrap();
+    assert!(levels <= 5, "{levels} LUT levels: {:?}", u.worst_path);
+}
+
+#[test]
+fn runtime_weights_jet_70pruned_tdata64() {
+    let m = jet("jet_70pruned");
+    let b = bundle_with(&m, "xczu3eg", 3, None, None, WeightsMode::Runtime, 64);
+    lint(&b);
+    icarus(&b);
+}
+
+/// A random network in block RAM on UltraScale+, 64-bit TDATA: the loader's two words per beat,
+/// several chunks per bias word (wide accumulators), empty rows and columns.
+#[test]
+fn runtime_weights_random_bram_tdata64() {
+    let m = spec(10, &[300, 400, 32], 0.2, 16, 4, 16, 5);
+    let inputs = synthetic::inputs(&m, 4, 0.5, 10);
+    let b = bundle_with(&m, "xczu9eg", 4, None, Some(inputs), WeightsMode::Runtime, 64);
+    lint(&b);
+    icarus(&b);
+    check_bram(&b);
+}
+
+/// One PE, 8-bit activations, a small codebook: every memory in LUT RAM.
+#[test]
+fn runtime_weights_random_small() {
+    let m = spec(2, &[20, 13, 6], 0.3, 8, 4, 8, 0);
+    let inputs = synthetic::inputs(&m, 6, 0.5, 2);
+    let b = bundle_with(&m, "xczu3eg", 1, None, Some(inputs), WeightsMode::Runtime, 32);
+    lint(&b);
+    icarus(&b);
     verilator_tb(&b);
 }
