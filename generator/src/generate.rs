@@ -607,6 +607,7 @@ pub fn generate_with(
             crc32: format!("{:08x}", weight_image.crc),
             geometry_hash: crate::weight_image::geometry_hash(g, part.name, opts.tdata_bits),
             weights_only: false,
+            memories: crate::weight_image::manifest_memories(g),
         },
         rtl_files,
         memory_images: images,
