@@ -298,15 +298,15 @@ pub mod exit {
     pub const OTHER: u8 = 1;
     /// Bad command line (clap's own code; also a missing option a backend needs).
     pub const USAGE: u8 = 2;
-    /// The device does not match the bundle.
+    /// The device does not match the bundle, or does not hold its weights.
     pub const MISMATCH: u8 = 3;
-    /// DONE did not come within `--timeout`.
+    /// DONE (or WSTATUS.LOADED after a weight load) did not come within `--timeout`.
     pub const TIMEOUT: u8 = 4;
     /// Device absent, permission denied, or a mapping smaller than the register map.
     pub const DEVICE: u8 = 5;
     /// A bitstream that cannot be used, or fpga_manager failed or timed out.
     pub const BITSTREAM: u8 = 6;
-    /// A bad bundle (manifest, file integrity) or input file.
+    /// A bad bundle (manifest, file integrity), weight image or input file.
     pub const BAD_INPUT: u8 = 7;
 }
 
@@ -315,8 +315,10 @@ pub mod exit {
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Usage { .. } => exit::USAGE,
-        Error::Mismatch { .. } => exit::MISMATCH,
-        Error::Timeout { .. } | Error::StreamTimeout { .. } => exit::TIMEOUT,
+        Error::Mismatch { .. } | Error::StaleWeights { .. } => exit::MISMATCH,
+        Error::Timeout { .. } | Error::StreamTimeout { .. } | Error::WeightsTimeout { .. } => {
+            exit::TIMEOUT
+        }
         Error::DeviceAbsent { .. } | Error::PermissionDenied { .. } | Error::MapTooSmall { .. } => {
             exit::DEVICE
         }
@@ -326,6 +328,7 @@ pub fn exit_code(e: &Error) -> u8 {
         | Error::FpgaManagerTimeout { .. }
         | Error::FpgaManagerFailed { .. } => exit::BITSTREAM,
         Error::Contract(_)
+        | Error::WeightImage { .. }
         | Error::Input { .. }
         | Error::Length { .. }
         | Error::NonFinite { .. }
