@@ -147,6 +147,10 @@ enum Cmd {
         /// Stream the inputs in batches of N vectors (default: the whole file as one batch).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         batch: Option<u64>,
+        /// A run-time-weights bundle's own weights are loaded first; --weights loads another
+        /// bundle's of the same geometry instead.
+        #[command(flatten)]
+        weights: bramble_host::cli::WeightsArgs,
         #[arg(long)]
         json: bool,
     },
@@ -158,6 +162,8 @@ enum Cmd {
         input: PathBuf,
         #[command(flatten)]
         backend: bramble_host::cli::BackendArgs,
+        #[command(flatten)]
+        weights: bramble_host::cli::WeightsArgs,
         #[arg(long)]
         json: bool,
     },
@@ -221,6 +227,7 @@ fn run(cli: Cli) -> Result<()> {
             timeout,
             sim_cache,
             batch,
+            weights,
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
@@ -228,7 +235,8 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(t) = &trace {
                 bramble_host::fsutil::check_output(t, &[&input, &dir], force)?;
             }
-            let inputs = bramble_host::report::read_inputs(&input, &bundle)?;
+            let wb = weights.load()?;
+            let inputs = bramble_host::report::read_inputs(&input, wb.as_ref().unwrap_or(&bundle))?;
             let opts = bramble_host::sim::SimOptions {
                 trace,
                 cache_dir: sim_cache,
@@ -236,6 +244,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let mut dev = bramble_host::sim::open(bundle, &opts)?;
+            bramble_host::cli::prepare_weights(&mut dev, wb, true, weights.weights_timeout)?;
             let batch = batch.map(|n| n as usize);
             bramble_host::report::run(&mut dev, &inputs, timeout, batch, json, &mut out)?;
             Ok(())
@@ -244,10 +253,11 @@ fn run(cli: Cli) -> Result<()> {
             dir,
             input,
             backend,
+            weights,
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
-            backend.run(&dir, &input, json, &mut out)?;
+            backend.run(&dir, &input, &weights, json, &mut out)?;
             Ok(())
         }
         Cmd::Verify {

@@ -123,6 +123,47 @@ pub struct BackendArgs {
     pub sim_cache: Option<PathBuf>,
 }
 
+/// Which weights a run uses (flatten into a run command).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WeightsArgs {
+    /// Load the weights of this bundle before the run and convert inputs and outputs with its
+    /// manifest: a run-time-weights bundle of the device's geometry, e.g. one written by
+    /// `bramble generate NET --geometry-of BUNDLE` (docs/host.md "Weights").
+    #[arg(long, value_name = "DIR")]
+    pub weights: Option<PathBuf>,
+
+    /// How long loading weights may take (--weights, and a run-time-weights bundle in the
+    /// simulator, which loads its own weights).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub weights_timeout: Duration,
+}
+
+impl WeightsArgs {
+    /// The `--weights` bundle, every file checked (it is small: a manifest and an image).
+    pub fn load(&self) -> Result<Option<Bundle>> {
+        self.weights.as_ref().map(Bundle::load_checked).transpose()
+    }
+}
+
+/// Gets `dev` the weights a run needs: the `weights` bundle's (swapped on with
+/// [`Device::use_weights`]) when given, else, in the simulator (a fresh device every time), a
+/// run-time-weights bundle's own. On a board, weights loaded earlier (`bramble-host
+/// load-weights`) stay, and a run without them is refused.
+pub fn prepare_weights(
+    dev: &mut Device,
+    weights: Option<Bundle>,
+    simulated: bool,
+    timeout: Duration,
+) -> Result<Option<crate::device::WeightsLoaded>> {
+    match weights {
+        Some(w) => dev.use_weights(w, timeout).map(Some),
+        None if simulated && dev.bundle().manifest().runtime_weights() => {
+            dev.load_bundle_weights(timeout).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
 impl BackendArgs {
     /// The bundle at `dir` as this backend needs it: the simulator builds the bundle's RTL, so
     /// every file is checked against the manifest; a board needs only the manifest.
@@ -135,18 +176,27 @@ impl BackendArgs {
     }
 
     /// `run`, the one function behind `bramble run` and `bramble-host run`: the bundle at `dir`,
-    /// the inputs of `input` checked against it (before any device is opened or model built),
-    /// the selected backend, and the batch printed to `out` as text or JSON.
+    /// the inputs of `input` checked against it (or against the `--weights` bundle) before any
+    /// device is opened or model built, the selected backend, the weights ([`prepare_weights`]),
+    /// and the batch printed to `out` as text or JSON.
     pub fn run(
         &self,
         dir: &Path,
         input: &Path,
+        weights: &WeightsArgs,
         json: bool,
         out: &mut dyn std::io::Write,
     ) -> Result<crate::device::Batch> {
         let bundle = self.load_bundle(dir)?;
-        let inputs = crate::report::read_inputs(input, &bundle)?;
+        let wb = weights.load()?;
+        let inputs = crate::report::read_inputs(input, wb.as_ref().unwrap_or(&bundle))?;
         let mut dev = self.open(bundle)?;
+        prepare_weights(
+            &mut dev,
+            wb,
+            self.backend == BackendKind::Sim,
+            weights.weights_timeout,
+        )?;
         let batch = self.batch.map(|n| n as usize);
         crate::report::run(&mut dev, &inputs, self.timeout, batch, json, out)
     }
