@@ -63,7 +63,7 @@ enum Cmd {
         /// Description (.yaml) or compressed model.
         net: PathBuf,
         /// Target part, e.g. xc7z020 (implied by --board; given with it, it must be the board's).
-        #[arg(long, required_unless_present = "board")]
+        #[arg(long, required_unless_present_any = ["board", "geometry_of"])]
         part: Option<String>,
         /// Board preset of the Vivado block design and device-tree overlay in vivado/: pynq-z2,
         /// zc706, ultra96v2, zcu102, u250, u55c.
@@ -93,6 +93,12 @@ enum Cmd {
         /// --hls): 32 or 64 (default 32).
         #[arg(long)]
         tdata_bits: Option<u32>,
+        /// Write only the weights of NET for the engine of BUNDLE (generated with `--weights
+        /// runtime`): NET must have its geometry (layer shapes, formats) and fit its memories.
+        /// The output is a weights-only bundle for `bramble-host load-weights` and `--weights`.
+        #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["part", "board", "clock_mhz",
+            "tb_input", "hls", "tdata_bits"])]
+        geometry_of: Option<PathBuf>,
     },
     /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output
     /// as `infer`.
@@ -284,7 +290,11 @@ fn run(cli: Cli) -> Result<()> {
             force,
             hls,
             tdata_bits,
+            geometry_of,
         } => {
+            if let Some(old) = geometry_of {
+                return geometry_of_cmd(&net, &old, &output, force);
+            }
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
             let (part, board) = bramble::boards::resolve(part.as_deref(), board.as_deref())
@@ -682,6 +692,30 @@ fn generate_cmd(
             h.tdata_bits
         )?;
     }
+    Ok(())
+}
+
+/// `generate NET --geometry-of OLD -o OUT`: a weights-only bundle (docs/bundle.md).
+fn geometry_of_cmd(net: &Path, old: &Path, output: &Path, force: bool) -> Result<()> {
+    use bramble::geometry_of;
+    bramble::fsutil::check_output(output, &[net, old], true)?;
+    let old_g = geometry_of::read_old(old)?;
+    let model = load(net)?;
+    let g = geometry_of::fit(&model, &old_g)?;
+    let bundle = geometry_of::weights_only(&model, &old_g, &g)?;
+    bundle.write(output, force)?;
+    let m = &bundle.manifest;
+    writeln!(
+        std::io::stdout().lock(),
+        "wrote {} (weights only: network {} hash {}, weight image CRC {}) for the engine of {} \
+         (geometry {}); load it with `bramble-host load-weights {0}` or `--weights {0}`",
+        output.display(),
+        m.name,
+        m.network_hash,
+        m.weights.crc32,
+        old.display(),
+        m.weights.geometry_hash,
+    )?;
     Ok(())
 }
 
