@@ -156,7 +156,8 @@ fn verify_works_on_a_read_only_bundle_and_writes_nothing_into_it() {
             "plan.json",
             "rtl",
             "tb",
-            "vivado"
+            "vivado",
+            "weights"
         ]
     );
     assert_eq!(dir_names(&sub), Vec::<String>::new());
