@@ -297,7 +297,7 @@ mod tests {
         let old_dir = tmp.path().join("old");
         old_bundle(&net(1, &[16, 32, 8], 0.3), 2, &old_dir);
         let mut old = read_old(&old_dir).unwrap();
-        let msg = |m: Model, old: &OldGeometry| fit(&m, old).err().expect("no fit").to_string();
+        let msg = |m: Model, old: &OldGeometry| fit(&m, old).expect_err("no fit").to_string();
         let e = msg(net(2, &[16, 64, 8], 0.3), &old);
         assert!(e.contains("layer "), "{e}");
         assert!(
