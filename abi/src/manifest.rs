@@ -121,6 +121,21 @@ pub struct Weights {
     /// image and what the host needs, for a device built from a bundle with the same
     /// `geometry_hash`.
     pub weights_only: bool,
+    /// The shape of every memory the loader can write, as the design has it (the generator's
+    /// `weight_image::shape`): what the host checks an image against before sending it.
+    /// Required with run-time weights; every bundle the generator writes lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memories: Vec<WeightMemory>,
+}
+
+/// One loadable memory of the design: its name ([`crate::weights::Mem::name`]), word width in
+/// bits and depth in words (per PE for the per-PE memories).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightMemory {
+    pub name: String,
+    pub width: u32,
+    pub depth: u64,
 }
 
 /// One file of the bundle.
@@ -425,6 +440,43 @@ impl Manifest {
         } else if self.rtl_files.is_empty() {
             return Err(bad("rtl_files", "lists no Verilog source".into()));
         }
+        let mut seen = Vec::new();
+        for (i, m) in w.memories.iter().enumerate() {
+            let field = format!("weights.memories[{i}]");
+            let mem = crate::weights::Mem::ALL
+                .into_iter()
+                .find(|k| k.name() == m.name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> =
+                        crate::weights::Mem::ALL.iter().map(|k| k.name()).collect();
+                    bad(
+                        &field,
+                        format!("name must be one of {names:?}, found {:?}", m.name),
+                    )
+                })?;
+            if seen.contains(&mem) {
+                return Err(bad(&field, format!("{} is listed twice", m.name)));
+            }
+            seen.push(mem);
+            if !(1..=128).contains(&m.width) {
+                return Err(bad(
+                    &field,
+                    format!("width {} is outside 1..=128 bits", m.width),
+                ));
+            }
+            if !(1..=u32::MAX as u64).contains(&m.depth) {
+                return Err(bad(
+                    &field,
+                    format!("depth {} is outside 1..={}", m.depth, u32::MAX),
+                ));
+            }
+        }
+        if self.runtime_weights() && w.memories.is_empty() {
+            return Err(bad(
+                "weights.memories",
+                "run-time weights need the loadable memories' shapes".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -448,6 +500,18 @@ impl Manifest {
         } else {
             self.network_hash_u64()
         }
+    }
+
+    /// The shape of `mem` as `weights.memories` lists it (`None`: the design cannot load it).
+    pub fn weight_shape(&self, mem: crate::weights::Mem) -> Option<crate::weights::Shape> {
+        self.weights
+            .memories
+            .iter()
+            .find(|m| m.name == mem.name())
+            .map(|m| crate::weights::Shape {
+                width: m.width,
+                depth: m.depth,
+            })
     }
 
     /// The number WHASH must report (valid after [`Manifest::validate`]).
@@ -672,6 +736,11 @@ mod tests {
                 crc32: "cbf43926".into(),
                 geometry_hash: "0123456789abcdef".into(),
                 weights_only: false,
+                memories: vec![WeightMemory {
+                    name: "entries".into(),
+                    width: 8,
+                    depth: 64,
+                }],
             },
             rtl_files: vec!["jet70_top.v".into()],
             memory_images: vec![],
@@ -746,6 +815,20 @@ mod tests {
             },
             "no rtl_files",
         );
+        check(&|m| m.weights.memories[0].name = "ram".into(), "one of");
+        check(&|m| m.weights.memories[0].width = 129, "1..=128");
+        check(&|m| m.weights.memories[0].depth = 0, "depth 0");
+        check(
+            &|m| m.weights.memories.push(m.weights.memories[0].clone()),
+            "twice",
+        );
+        check(
+            &|m| {
+                m.weights.mode = "runtime".into();
+                m.weights.memories.clear();
+            },
+            "shapes",
+        );
     }
 
     #[test]
@@ -755,6 +838,9 @@ mod tests {
         assert_eq!(m.weights_crc32(), 0xcbf4_3926);
         m.weights.mode = "runtime".into();
         assert_eq!(m.rtl_hash_u64(), 0x0123_4567_89ab_cdef);
+        let s = m.weight_shape(crate::weights::Mem::Entries).unwrap();
+        assert_eq!((s.width, s.depth), (8, 64));
+        assert_eq!(m.weight_shape(crate::weights::Mem::Bias), None);
     }
 
     #[test]

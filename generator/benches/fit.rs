@@ -81,6 +81,7 @@ fn main() {
             Request {
                 pes,
                 gap_bits: Some(4),
+                ..Default::default()
             },
         )
     };
@@ -99,6 +100,7 @@ fn main() {
         let req = Request {
             pes: Some(pes),
             gap_bits: Some(p.gap_bits),
+            ..Default::default()
         };
         let (g, q) = plan::choose_with(&small, part, req).unwrap();
         let inputs = synthetic::inputs(&small, 4, 0.351, 7);

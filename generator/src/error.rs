@@ -53,6 +53,10 @@ pub enum Error {
     Output(#[from] bramble_host::fsutil::OutputError),
     #[error("template `{template}`: {message}")]
     Template { template: String, message: String },
+    /// `generate --geometry-of`: the network does not fit the bundle's geometry (or the bundle
+    /// cannot serve as one).
+    #[error("--geometry-of {bundle}: {message}", bundle = bundle.display())]
+    GeometryOf { bundle: PathBuf, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -734,6 +734,7 @@ pub fn generate_with(
             crc32: format!("{:08x}", weight_image.crc),
             geometry_hash,
             weights_only: false,
+            memories: crate::weight_image::manifest_memories(g),
         },
         rtl_files,
         memory_images: images,

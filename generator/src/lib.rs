@@ -14,6 +14,7 @@ pub mod error;
 pub mod evaluate;
 pub use bramble_host::fsutil;
 pub mod generate;
+pub mod geometry_of;
 pub mod golden;
 pub mod hls;
 pub use bramble_abi::ident;

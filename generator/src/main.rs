@@ -73,7 +73,7 @@ enum Cmd {
         /// Description (.yaml) or compressed model.
         net: PathBuf,
         /// Target part, e.g. xc7z020 (implied by --board; given with it, it must be the board's).
-        #[arg(long, required_unless_present = "board")]
+        #[arg(long, required_unless_present_any = ["board", "geometry_of"])]
         part: Option<String>,
         /// Board preset of the Vivado block design and device-tree overlay in vivado/: pynq-z2,
         /// zc706, ultra96v2, zcu102, u250, u55c.
@@ -112,6 +112,12 @@ enum Cmd {
         /// (no images; the host loads weights/weights.bin over the stream before the first run).
         #[arg(long, default_value = "bitstream")]
         weights: String,
+        /// Write only the weights of NET for the engine of BUNDLE (generated with `--weights
+        /// runtime`): NET must have its geometry (layer shapes, formats) and fit its memories.
+        /// The output is a weights-only bundle for `bramble-host load-weights` and `--weights`.
+        #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["part", "board", "clock_mhz",
+            "tb_input", "hls", "tdata_bits", "gap_bits"])]
+        geometry_of: Option<PathBuf>,
     },
     /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output
     /// as `infer`.
@@ -166,6 +172,10 @@ enum Cmd {
         /// Stream the inputs in batches of N vectors (default: the whole file as one batch).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         batch: Option<u64>,
+        /// A run-time-weights bundle's own weights are loaded first; --weights loads another
+        /// bundle's of the same geometry instead.
+        #[command(flatten)]
+        weights: bramble_host::cli::WeightsArgs,
         #[arg(long)]
         json: bool,
     },
@@ -177,6 +187,8 @@ enum Cmd {
         input: PathBuf,
         #[command(flatten)]
         backend: bramble_host::cli::BackendArgs,
+        #[command(flatten)]
+        weights: bramble_host::cli::WeightsArgs,
         #[arg(long)]
         json: bool,
     },
@@ -240,6 +252,7 @@ fn run(cli: Cli) -> Result<()> {
             timeout,
             sim_cache,
             batch,
+            weights,
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
@@ -247,7 +260,8 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(t) = &trace {
                 bramble_host::fsutil::check_output(t, &[&input, &dir], force)?;
             }
-            let inputs = bramble_host::report::read_inputs(&input, &bundle)?;
+            let wb = weights.load()?;
+            let inputs = bramble_host::report::read_inputs(&input, wb.as_ref().unwrap_or(&bundle))?;
             let opts = bramble_host::sim::SimOptions {
                 trace,
                 cache_dir: sim_cache,
@@ -255,6 +269,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let mut dev = bramble_host::sim::open(bundle, &opts)?;
+            bramble_host::cli::prepare_weights(&mut dev, wb, true, weights.weights_timeout)?;
             let batch = batch.map(|n| n as usize);
             bramble_host::report::run(&mut dev, &inputs, timeout, batch, json, &mut out)?;
             Ok(())
@@ -263,10 +278,11 @@ fn run(cli: Cli) -> Result<()> {
             dir,
             input,
             backend,
+            weights,
             json,
         } => {
             let mut out = bramble_host::report::claim_stdout()?;
-            backend.run(&dir, &input, json, &mut out)?;
+            backend.run(&dir, &input, &weights, json, &mut out)?;
             Ok(())
         }
         Cmd::Verify {
@@ -297,7 +313,11 @@ fn run(cli: Cli) -> Result<()> {
             hls,
             tdata_bits,
             weights,
+            geometry_of,
         } => {
+            if let Some(old) = geometry_of {
+                return geometry_of_cmd(&net, &old, &output, force);
+            }
             let weights = plan::WeightsMode::parse(&weights).map_err(anyhow::Error::msg)?;
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
@@ -770,6 +790,30 @@ fn generate_cmd(
             h.tdata_bits
         )?;
     }
+    Ok(())
+}
+
+/// `generate NET --geometry-of OLD -o OUT`: a weights-only bundle (docs/bundle.md).
+fn geometry_of_cmd(net: &Path, old: &Path, output: &Path, force: bool) -> Result<()> {
+    use bramble::geometry_of;
+    bramble::fsutil::check_output(output, &[net, old], true)?;
+    let old_g = geometry_of::read_old(old)?;
+    let model = load(net)?;
+    let g = geometry_of::fit(&model, &old_g)?;
+    let bundle = geometry_of::weights_only(&model, &old_g, &g)?;
+    bundle.write(output, force)?;
+    let m = &bundle.manifest;
+    writeln!(
+        std::io::stdout().lock(),
+        "wrote {} (weights only: network {} hash {}, weight image CRC {}) for the engine of {} \
+         (geometry {}); load it with `bramble-host load-weights {0}` or `--weights {0}`",
+        output.display(),
+        m.name,
+        m.network_hash,
+        m.weights.crc32,
+        old.display(),
+        m.weights.geometry_hash,
+    )?;
     Ok(())
 }
 

@@ -33,6 +33,20 @@ pub fn shape(g: &Geometry, mem: Mem) -> Option<Shape> {
     }
 }
 
+/// The `weights.memories` of a manifest: every memory [`shape`] gives for `g`.
+pub fn manifest_memories(g: &Geometry) -> Vec<bramble_abi::manifest::WeightMemory> {
+    Mem::ALL
+        .into_iter()
+        .filter_map(|m| {
+            shape(g, m).map(|s| bramble_abi::manifest::WeightMemory {
+                name: m.name().into(),
+                width: s.width,
+                depth: s.depth,
+            })
+        })
+        .collect()
+}
+
 fn unsigned(image: &MemImage) -> Vec<u128> {
     let mask = if image.width >= 128 {
         u128::MAX

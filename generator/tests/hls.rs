@@ -46,6 +46,7 @@ fn kernel_gap(
     let req = plan::Request {
         pes: Some(pes),
         gap_bits,
+        ..Default::default()
     };
     let (g, p) = plan::choose_with(model, part, req).unwrap();
     let tmp = tempfile::tempdir().unwrap();

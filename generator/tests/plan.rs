@@ -109,6 +109,7 @@ fn gap_bits_can_be_pinned_and_are_checked() {
         let req = plan::Request {
             pes: Some(2),
             gap_bits: Some(b),
+            ..Default::default()
         };
         let (g, p) = plan::choose_with(&m, part, req).unwrap();
         assert_eq!((g.gap_bits, p.gap_bits, p.formats.len()), (b, b, 1));
@@ -118,6 +119,7 @@ fn gap_bits_can_be_pinned_and_are_checked() {
         let req = plan::Request {
             pes: None,
             gap_bits: Some(b),
+            ..Default::default()
         };
         let e = plan::choose_with(&m, part, req).unwrap_err();
         assert!(e.contains("--gap-bits") && e.contains("3..=8"), "{e}");
@@ -137,6 +139,7 @@ fn alex6_fits_xczu9eg_with_the_planners_format() {
     let eie = plan::Request {
         pes: Some(p.pes),
         gap_bits: Some(4),
+        ..Default::default()
     };
     let e = plan::choose_with(&m, part, eie).unwrap_err();
     assert!(e.contains("does not fit xczu9eg"), "{e}");

@@ -19,7 +19,15 @@ struct Bundle {
 }
 
 fn bundle(model: &Model, part: &str, pes: usize, tb_inputs: Option<Vec<Vec<i64>>>) -> Bundle {
-    bundle_with(model, part, pes, None, tb_inputs, WeightsMode::Bitstream, 32)
+    bundle_with(
+        model,
+        part,
+        pes,
+        None,
+        tb_inputs,
+        WeightsMode::Bitstream,
+        32,
+    )
 }
 
 /// [`bundle`] with the entry format's gap width pinned (`--gap-bits`), the weights' home and
@@ -416,7 +424,15 @@ macro_rules! gap_net {
         fn $name() {
             let m = spec($seed, &$shape, $d, 16, $wb, 16, 0);
             let inputs = synthetic::inputs(&m, 6, 0.5, $seed);
-            let b = bundle_with(&m, $part, $pes, Some($gap), Some(inputs), WeightsMode::Bitstream, 32);
+            let b = bundle_with(
+                &m,
+                $part,
+                $pes,
+                Some($gap),
+                Some(inputs),
+                WeightsMode::Bitstream,
+                32,
+            );
             assert_eq!(b.plan.entry_bits, $gap + $wb);
             assert_eq!(b.b.manifest.gap_bits, $gap);
             let defs = std::fs::read_to_string(b.b.dir.join("rtl/bramble_defs.vh")).unwrap();
@@ -502,8 +518,19 @@ fn alex6_div8_bit_exact_with_the_full_size_format() {
     let (_, p) = plan::choose(&full, parts::find("xczu9eg").unwrap(), None).unwrap();
     let m = bramble::benchmarks::alex6(8);
     let inputs = synthetic::inputs(&m, 3, 0.351, 7);
-    let b = bundle_with(&m, "xczu9eg", 8, Some(p.gap_bits), Some(inputs), WeightsMode::Bitstream, 32);
+    let b = bundle_with(
+        &m,
+        "xczu9eg",
+        8,
+        Some(p.gap_bits),
+        Some(inputs),
+        WeightsMode::Bitstream,
+        32,
+    );
     assert_eq!(b.b.manifest.gap_bits, p.gap_bits);
+    verilator_tb(&b);
+}
+
 /// Weights loaded at run time (docs/bundle.md "Weight loading"): no memory images; the testbench
 /// checks that runs are refused without weights, loads a corrupted image (ERROR), clears, loads
 /// the image and runs the vectors bit-exactly; Yosys infers the plan's block RAM (entries as
@@ -550,7 +577,15 @@ fn runtime_weights_jet_70pruned_tdata64() {
 fn runtime_weights_random_bram_tdata64() {
     let m = spec(10, &[300, 400, 32], 0.2, 16, 4, 16, 5);
     let inputs = synthetic::inputs(&m, 4, 0.5, 10);
-    let b = bundle_with(&m, "xczu9eg", 4, None, Some(inputs), WeightsMode::Runtime, 64);
+    let b = bundle_with(
+        &m,
+        "xczu9eg",
+        4,
+        None,
+        Some(inputs),
+        WeightsMode::Runtime,
+        64,
+    );
     lint(&b);
     icarus(&b);
     check_bram(&b);
@@ -561,7 +596,15 @@ fn runtime_weights_random_bram_tdata64() {
 fn runtime_weights_random_small() {
     let m = spec(2, &[20, 13, 6], 0.3, 8, 4, 8, 0);
     let inputs = synthetic::inputs(&m, 6, 0.5, 2);
-    let b = bundle_with(&m, "xczu3eg", 1, None, Some(inputs), WeightsMode::Runtime, 32);
+    let b = bundle_with(
+        &m,
+        "xczu3eg",
+        1,
+        None,
+        Some(inputs),
+        WeightsMode::Runtime,
+        32,
+    );
     lint(&b);
     icarus(&b);
     verilator_tb(&b);

@@ -123,6 +123,47 @@ pub struct BackendArgs {
     pub sim_cache: Option<PathBuf>,
 }
 
+/// Which weights a run uses (flatten into a run command).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WeightsArgs {
+    /// Load the weights of this bundle before the run and convert inputs and outputs with its
+    /// manifest: a run-time-weights bundle of the device's geometry, e.g. one written by
+    /// `bramble generate NET --geometry-of BUNDLE` (docs/host.md "Weights").
+    #[arg(long, value_name = "DIR")]
+    pub weights: Option<PathBuf>,
+
+    /// How long loading weights may take (--weights, and a run-time-weights bundle in the
+    /// simulator, which loads its own weights).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub weights_timeout: Duration,
+}
+
+impl WeightsArgs {
+    /// The `--weights` bundle, every file checked (it is small: a manifest and an image).
+    pub fn load(&self) -> Result<Option<Bundle>> {
+        self.weights.as_ref().map(Bundle::load_checked).transpose()
+    }
+}
+
+/// Gets `dev` the weights a run needs: the `weights` bundle's (swapped on with
+/// [`Device::use_weights`]) when given, else, in the simulator (a fresh device every time), a
+/// run-time-weights bundle's own. On a board, weights loaded earlier (`bramble-host
+/// load-weights`) stay, and a run without them is refused.
+pub fn prepare_weights(
+    dev: &mut Device,
+    weights: Option<Bundle>,
+    simulated: bool,
+    timeout: Duration,
+) -> Result<Option<crate::device::WeightsLoaded>> {
+    match weights {
+        Some(w) => dev.use_weights(w, timeout).map(Some),
+        None if simulated && dev.bundle().manifest().runtime_weights() => {
+            dev.load_bundle_weights(timeout).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
 impl BackendArgs {
     /// The bundle at `dir` as this backend needs it: the simulator builds the bundle's RTL, so
     /// every file is checked against the manifest; a board needs only the manifest.
@@ -135,18 +176,27 @@ impl BackendArgs {
     }
 
     /// `run`, the one function behind `bramble run` and `bramble-host run`: the bundle at `dir`,
-    /// the inputs of `input` checked against it (before any device is opened or model built),
-    /// the selected backend, and the batch printed to `out` as text or JSON.
+    /// the inputs of `input` checked against it (or against the `--weights` bundle) before any
+    /// device is opened or model built, the selected backend, the weights ([`prepare_weights`]),
+    /// and the batch printed to `out` as text or JSON.
     pub fn run(
         &self,
         dir: &Path,
         input: &Path,
+        weights: &WeightsArgs,
         json: bool,
         out: &mut dyn std::io::Write,
     ) -> Result<crate::device::Batch> {
         let bundle = self.load_bundle(dir)?;
-        let inputs = crate::report::read_inputs(input, &bundle)?;
+        let wb = weights.load()?;
+        let inputs = crate::report::read_inputs(input, wb.as_ref().unwrap_or(&bundle))?;
         let mut dev = self.open(bundle)?;
+        prepare_weights(
+            &mut dev,
+            wb,
+            self.backend == BackendKind::Sim,
+            weights.weights_timeout,
+        )?;
         let batch = self.batch.map(|n| n as usize);
         crate::report::run(&mut dev, &inputs, self.timeout, batch, json, out)
     }
@@ -298,15 +348,15 @@ pub mod exit {
     pub const OTHER: u8 = 1;
     /// Bad command line (clap's own code; also a missing option a backend needs).
     pub const USAGE: u8 = 2;
-    /// The device does not match the bundle.
+    /// The device does not match the bundle, or does not hold its weights.
     pub const MISMATCH: u8 = 3;
-    /// DONE did not come within `--timeout`.
+    /// DONE (or WSTATUS.LOADED after a weight load) did not come within `--timeout`.
     pub const TIMEOUT: u8 = 4;
     /// Device absent, permission denied, or a mapping smaller than the register map.
     pub const DEVICE: u8 = 5;
     /// A bitstream that cannot be used, or fpga_manager failed or timed out.
     pub const BITSTREAM: u8 = 6;
-    /// A bad bundle (manifest, file integrity) or input file.
+    /// A bad bundle (manifest, file integrity), weight image or input file.
     pub const BAD_INPUT: u8 = 7;
 }
 
@@ -315,8 +365,10 @@ pub mod exit {
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Usage { .. } => exit::USAGE,
-        Error::Mismatch { .. } => exit::MISMATCH,
-        Error::Timeout { .. } | Error::StreamTimeout { .. } => exit::TIMEOUT,
+        Error::Mismatch { .. } | Error::StaleWeights { .. } => exit::MISMATCH,
+        Error::Timeout { .. } | Error::StreamTimeout { .. } | Error::WeightsTimeout { .. } => {
+            exit::TIMEOUT
+        }
         Error::DeviceAbsent { .. } | Error::PermissionDenied { .. } | Error::MapTooSmall { .. } => {
             exit::DEVICE
         }
@@ -326,6 +378,7 @@ pub fn exit_code(e: &Error) -> u8 {
         | Error::FpgaManagerTimeout { .. }
         | Error::FpgaManagerFailed { .. } => exit::BITSTREAM,
         Error::Contract(_)
+        | Error::WeightImage { .. }
         | Error::Input { .. }
         | Error::Length { .. }
         | Error::NonFinite { .. }

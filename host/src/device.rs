@@ -6,6 +6,10 @@
 //! packed with `bramble_abi::stream::Packing`, the stream registers programmed around one
 //! transfer per chunk that fits the transport, and the outputs unpacked; without a stream a batch
 //! runs vector by vector through the register windows.
+//!
+//! Weights (register map v4, docs/host.md "Weights"): a run-time-weights design gets its image
+//! with [`Device::load_weights`] over the same stream, checked before it is sent and read back
+//! (WHASH) after; every run first checks that WHASH is the bundle's image CRC.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -21,6 +25,19 @@ use crate::manifest::{
 use crate::stream::{Stream, StreamFault};
 use bramble_abi::numeric;
 use bramble_abi::regs::{self, geometry, sizes};
+use bramble_abi::weights::{Image, Mem};
+
+/// What a weight load did ([`Device::load_weights`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WeightsLoaded {
+    /// Image words sent (WWORDS agreed).
+    pub words: u64,
+    /// The image's CRC-32, read back from WHASH.
+    pub crc32: u32,
+    /// Host wall-clock time of the load.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
 
 /// The identification block as read from a device (docs/register-map.md, 0x000..0x01C).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,8 +105,12 @@ impl Identity {
                 v.to_string()
             }),
             (
-                "network hash (HASH_HI:HASH_LO)",
-                bundle.network_hash(),
+                if m.runtime_weights() {
+                    "geometry hash (HASH_HI:HASH_LO)"
+                } else {
+                    "network hash (HASH_HI:HASH_LO)"
+                },
+                m.rtl_hash_u64(),
                 self.hash,
                 |v| format!("{v:016x}"),
             ),
@@ -450,6 +471,7 @@ impl Device {
     /// Writes CONTROL.START (with IRQ_ENABLE when the backend can wait on the interrupt).
     pub fn start(&mut self) -> Result<Run<'_>> {
         self.ensure_idle()?;
+        self.check_weights()?;
         let irq = self.backend.has_interrupt();
         if irq {
             // Clear a pending interrupt of an earlier run so it cannot wake this wait.
@@ -596,14 +618,8 @@ impl Device {
             });
         }
         self.ensure_idle()?;
-        if self.read_register(regs::SSTATUS.offset)? & regs::SSTATUS_ACTIVE != 0 {
-            return Err(Error::Stream {
-                backend: self.describe(),
-                detail: "SSTATUS.ACTIVE is set before the batch: an earlier stream is still \
-                         in flight (reset the device after a stalled stream)"
-                    .into(),
-            });
-        }
+        self.ensure_stream_idle("the batch")?;
+        self.check_weights()?;
 
         let mut batch = Batch {
             total_cycles: Some(0),
@@ -707,6 +723,285 @@ impl Device {
         Ok(batch)
     }
 
+    fn ensure_stream_idle(&mut self, before: &str) -> Result<()> {
+        if self.read_register(regs::SSTATUS.offset)? & regs::SSTATUS_ACTIVE != 0 {
+            return Err(Error::Stream {
+                backend: self.describe(),
+                detail: format!(
+                    "SSTATUS.ACTIVE is set before {before}: an earlier stream is still in \
+                     flight (reset the device after a stalled stream)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses to run unless the device holds the bundle's weights: WHASH must be the manifest's
+    /// `weights.crc32` and, with run-time weights, WSTATUS.LOADED set ([`Error::StaleWeights`]).
+    /// One register read (two with run-time weights); every run and batch calls it.
+    pub fn check_weights(&mut self) -> Result<()> {
+        let m = self.bundle.manifest();
+        let (expected, runtime) = (m.weights_crc32(), m.runtime_weights());
+        let found = self.read_register(regs::WHASH.offset)?;
+        let loaded = if runtime {
+            self.read_register(regs::WSTATUS.offset)? & regs::WSTATUS_LOADED != 0
+        } else {
+            true
+        };
+        if found != expected || !loaded {
+            return Err(Error::StaleWeights {
+                bundle: self.bundle.dir().to_path_buf(),
+                expected,
+                found,
+                loaded,
+                runtime,
+            });
+        }
+        Ok(())
+    }
+
+    /// Loads the bundle's own weight image (`weights.image` of the manifest), after checking
+    /// that the file's CRC is the manifest's `weights.crc32`: [`Device::load_weights`].
+    pub fn load_bundle_weights(&mut self, timeout: Duration) -> Result<WeightsLoaded> {
+        let m = self.bundle.manifest();
+        let path = self.bundle.dir().join(&m.weights.image);
+        let expected = m.weights_crc32();
+        let bytes = read_image(&path)?;
+        let image = self.check_image(&path, &bytes)?;
+        if image.crc != expected {
+            return Err(Error::WeightImage {
+                path,
+                reason: format!(
+                    "its CRC is {:08x} but the manifest's weights.crc32 is {expected:08x}: the \
+                     file was edited or belongs to another bundle",
+                    image.crc
+                ),
+            });
+        }
+        self.send_image(&image, timeout)
+    }
+
+    /// Loads the weight image in `path` ([`Device::load_weights`]), naming the file in errors.
+    pub fn load_weights_file(
+        &mut self,
+        path: &std::path::Path,
+        timeout: Duration,
+    ) -> Result<WeightsLoaded> {
+        let bytes = read_image(path)?;
+        let image = self.check_image(path, &bytes)?;
+        self.send_image(&image, timeout)
+    }
+
+    /// Loads a weight image (docs/bundle.md "Weight loading") into a run-time-weights design.
+    ///
+    /// The image is checked against the bundle's design first (whole beats, every record within
+    /// the memories the manifest lists, one END whose CRC checks): a bad image is
+    /// [`Error::WeightImage`] and nothing is sent. Then, with the engine idle: WCTRL.CLEAR,
+    /// WCTRL.LOAD, the image over the attached stream (the path [`Device::run_batch`] uses),
+    /// WSTATUS.LOADED awaited for at most `timeout` ([`Error::WeightsTimeout`] with WWORDS),
+    /// LOAD cleared, and the read-back check: WSTATUS.ERROR clear and WHASH equal to the image's
+    /// CRC ([`Error::WeightsLoad`] otherwise). The image need not be the bundle's own: runs are
+    /// refused until the device holds the bundle's ([`Device::check_weights`]).
+    pub fn load_weights(&mut self, image: &[u8], timeout: Duration) -> Result<WeightsLoaded> {
+        let image = self.check_image(std::path::Path::new("(in memory)"), image)?;
+        self.send_image(&image, timeout)
+    }
+
+    /// Switches this device to the network of `other`, a bundle of the same geometry (a
+    /// weights-only bundle from `bramble generate --geometry-of`, or any run-time-weights bundle
+    /// whose `weights.geometry_hash` is the device's HASH): checks the identification block
+    /// against it, loads its image, and from then on converts inputs and outputs with its
+    /// manifest. On an error the device keeps its current bundle.
+    pub fn use_weights(&mut self, other: Bundle, timeout: Duration) -> Result<WeightsLoaded> {
+        let m = other.manifest();
+        if !m.runtime_weights() {
+            return Err(Error::WeightsLoad {
+                backend: self.describe(),
+                detail: format!(
+                    "bundle {} has its weights in the bitstream (weights.mode \"bitstream\"): \
+                     only run-time-weights bundles can be swapped onto a device",
+                    other.dir().display()
+                ),
+            });
+        }
+        self.identity.check(&other).map_err(|e| match e {
+            Error::Mismatch {
+                field,
+                expected,
+                found,
+            } => Error::Mismatch {
+                field,
+                expected: format!("{expected} (bundle {})", other.dir().display()),
+                found,
+            },
+            e => e,
+        })?;
+        if other.address_space() != self.bundle.address_space() {
+            return Err(Error::Mismatch {
+                field: "address space",
+                expected: format!("{:#x}", other.address_space()),
+                found: format!("{:#x}", self.bundle.address_space()),
+            });
+        }
+        let previous = std::mem::replace(&mut self.bundle, other);
+        match self.load_bundle_weights(timeout) {
+            Ok(l) => Ok(l),
+            Err(e) => {
+                self.bundle = previous;
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks `bytes` against the bundle's design without touching the device.
+    fn check_image(&self, path: &std::path::Path, bytes: &[u8]) -> Result<Image> {
+        let m = self.bundle.manifest();
+        let bad = |reason: String| Error::WeightImage {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if !m.runtime_weights() {
+            return Err(Error::WeightsLoad {
+                backend: self.describe(),
+                detail: format!(
+                    "bundle {} has its weights in the bitstream (weights.mode \"bitstream\"): \
+                     there is nothing to load (generate with `--weights runtime` to load weights \
+                     at run time)",
+                    self.bundle.dir().display()
+                ),
+            });
+        }
+        let beat = (m.tdata_bits / 8).max(4) as usize;
+        if bytes.is_empty() || bytes.len() % beat != 0 {
+            return Err(bad(format!(
+                "{} bytes is not a whole number of {}-bit TDATA beats",
+                bytes.len(),
+                m.tdata_bits
+            )));
+        }
+        let (image, _) = Image::parse(bytes, m.pes, &|k: Mem| m.weight_shape(k))
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(image)
+    }
+
+    fn send_image(&mut self, image: &Image, timeout: Duration) -> Result<WeightsLoaded> {
+        let began = Instant::now();
+        let backend = self.describe();
+        let Some(per) = self.stream.as_ref().map(|s| s.max_send_bytes()) else {
+            return Err(Error::Stream {
+                backend,
+                detail: "no stream path is attached: weights load over the AXI4-Stream input \
+                         (uio: the AXI DMA and u-dma-buf, --dma-uio; xdma: --xdma-stream; \
+                         /dev/mem has no stream path)"
+                    .into(),
+            });
+        };
+        let beat = (self.bundle.manifest().tdata_bits / 8).max(4) as usize;
+        let per = per / beat * beat;
+        if per == 0 {
+            return Err(Error::Stream {
+                backend: self.stream_describe().unwrap_or_default(),
+                detail: "the stream path cannot send even one beat".into(),
+            });
+        }
+        let wstatus = self.read_register(regs::WSTATUS.offset)?;
+        if wstatus & regs::WSTATUS_RUNTIME == 0 {
+            return Err(Error::WeightsLoad {
+                backend,
+                detail: format!(
+                    "WSTATUS reads {wstatus:#x}: RUNTIME is clear, this design has its weights \
+                     in the bitstream"
+                ),
+            });
+        }
+        self.ensure_idle()?;
+        self.ensure_stream_idle("loading weights")?;
+        let sctrl = self.read_register(regs::SCTRL.offset)?;
+        if sctrl & regs::SCTRL_RUN != 0 {
+            self.write_register(regs::SCTRL.offset, sctrl & !regs::SCTRL_RUN)?;
+        }
+        self.write_register(regs::WCTRL.offset, regs::WCTRL_CLEAR)?;
+        self.write_register(regs::WCTRL.offset, regs::WCTRL_LOAD)?;
+        let bytes = image.to_bytes();
+        let deadline = began.checked_add(timeout);
+        let mut sent = 0usize;
+        let mut result = Ok(());
+        for chunk in bytes.chunks(per) {
+            let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+            let stream = self.stream.as_mut().expect("checked above");
+            match stream.send(chunk, left) {
+                Ok(()) => sent += chunk.len(),
+                Err(StreamFault::Timeout { sent: s, .. }) => {
+                    sent += s.unwrap_or(0) as usize;
+                    result = Err(None);
+                    break;
+                }
+                Err(StreamFault::Failed(e)) => {
+                    result = Err(Some(e));
+                    break;
+                }
+            }
+        }
+        // Wait for LOADED (or ERROR) with the rest of the timeout.
+        let mut sleep = Duration::from_micros(1);
+        let mut status = self.read_register(regs::WSTATUS.offset)?;
+        while result.is_ok() && status & (regs::WSTATUS_LOADED | regs::WSTATUS_ERROR) == 0 {
+            let now = Instant::now();
+            match deadline {
+                Some(d) if now >= d => {
+                    result = Err(None);
+                    break;
+                }
+                Some(d) => std::thread::sleep(sleep.min(d - now)),
+                None => std::thread::sleep(sleep),
+            }
+            sleep = (sleep * 2).min(MAX_POLL_SLEEP);
+            status = self.read_register(regs::WSTATUS.offset)?;
+        }
+        // LOAD off whatever happened, so the stream carries vectors again.
+        self.write_register(regs::WCTRL.offset, 0)?;
+        let taken = self.read_register(regs::WWORDS.offset)?;
+        match result {
+            Ok(()) => {}
+            Err(Some(e)) => return Err(e),
+            Err(None) => {
+                return Err(Error::WeightsTimeout {
+                    timeout,
+                    elapsed: began.elapsed(),
+                    sent: (sent / 4) as u64,
+                    taken,
+                    sim_cycles: self.backend.sim_cycles(),
+                })
+            }
+        }
+        let words = image.words.len() as u64;
+        if status & regs::WSTATUS_ERROR != 0 {
+            return Err(Error::WeightsLoad {
+                backend,
+                detail: format!(
+                    "WSTATUS.ERROR after {taken} of {words} words: the engine refused a record \
+                     or the END's CRC (the image does not fit this design)"
+                ),
+            });
+        }
+        let whash = self.read_register(regs::WHASH.offset)?;
+        if whash != image.crc || taken as u64 != words {
+            return Err(Error::WeightsLoad {
+                backend,
+                detail: format!(
+                    "read-back: WHASH {whash:08x} and WWORDS {taken} after sending an image of \
+                     {words} words with CRC {:08x}",
+                    image.crc
+                ),
+            });
+        }
+        Ok(WeightsLoaded {
+            words,
+            crc32: image.crc,
+            elapsed: began.elapsed(),
+        })
+    }
+
     /// A 64-bit counter from HI:LO, re-reading LO if HI changed in between (never loops).
     fn read_pair(&mut self, hi_off: u64, lo_off: u64) -> Result<u64> {
         let mut hi = self.read_register(hi_off)?;
@@ -718,6 +1013,22 @@ impl Device {
         }
         Ok(((hi as u64) << 32) | lo as u64)
     }
+}
+
+/// Reads a weight image file (bounded: an image is at most the engine's memories).
+fn read_image(path: &std::path::Path) -> Result<Vec<u8>> {
+    /// Larger than any part's on-chip memory (about 50 MB on the largest listed part).
+    const MAX_IMAGE_BYTES: u64 = 1 << 30;
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    if len > MAX_IMAGE_BYTES {
+        return Err(Error::WeightImage {
+            path: path.to_path_buf(),
+            reason: format!("{len} bytes is larger than any weight image ({MAX_IMAGE_BYTES})"),
+        });
+    }
+    std::fs::read(path).map_err(|e| Error::io("read", path, e))
 }
 
 /// A started run. Waiting may be repeated after a timeout.

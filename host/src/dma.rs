@@ -426,6 +426,101 @@ impl<R: DmaRegs, B: DmaBuffer> AxiDma<R, B> {
     }
 }
 
+impl<R: DmaRegs, B: DmaBuffer> AxiDma<R, B> {
+    /// MM2S alone: `input` from the start of the buffer to the accelerator's `s_axis`, nothing
+    /// received (the weight loader). Same checks, reset rule and bounded wait as a transfer.
+    fn send_only(&mut self, input: &[u8], timeout: Duration) -> Result<(), StreamFault> {
+        let began = Instant::now();
+        let in_len = input.len() as u64;
+        if in_len == 0 {
+            return Err(self
+                .fail("a DMA send needs at least one byte".into())
+                .into());
+        }
+        if in_len > self.buf.size() || in_len > self.cfg.max_length() {
+            return Err(self
+                .fail(format!(
+                    "a send of {in_len} bytes exceeds the {}-byte buffer or the DMA's {}-bit \
+                     length register",
+                    self.buf.size(),
+                    self.cfg.length_bits
+                ))
+                .into());
+        }
+        let src = self.bus_address(0)?;
+        self.bus_address(in_len - 1)?;
+        let stale = self.regs.read32(MM2S_DMASR)? | self.regs.read32(S2MM_DMASR)?;
+        if self.needs_reset || stale & (SR_IOC_IRQ | SR_ERRORS) != 0 {
+            self.reset()?;
+        }
+        self.needs_reset = true;
+        self.regs
+            .write32(MM2S_DMACR, CR_RS | CR_IOC_IRQ_EN | CR_ERR_IRQ_EN)?;
+        loop {
+            let sr = self.regs.read32(MM2S_DMASR)?;
+            if sr & SR_HALTED == 0 {
+                break;
+            }
+            if began.elapsed() >= RESET_TIMEOUT {
+                return Err(self
+                    .fail(format!(
+                        "MM2S still halted {RESET_TIMEOUT:?} after RS was set: DMASR {}",
+                        describe_status(sr)
+                    ))
+                    .into());
+            }
+            std::thread::sleep(Duration::from_micros(10));
+        }
+        self.buf.write(0, input)?;
+        self.buf.sync_for_device(0, in_len)?;
+        let moved_before = self.regs.bytes_moved();
+        self.set_address(MM2S_SA, MM2S_SA_MSB, src)?;
+        self.regs.write32(MM2S_LENGTH, in_len as u32)?;
+        let deadline = began.checked_add(timeout);
+        let mut sleep = Duration::from_micros(1);
+        let mut fired_before = false;
+        loop {
+            let mm2s = self.regs.read32(MM2S_DMASR)?;
+            if mm2s & SR_ERRORS != 0 {
+                return Err(self
+                    .fail(format!("DMA error: MM2S_DMASR {}", describe_status(mm2s)))
+                    .into());
+            }
+            if mm2s & SR_IOC_IRQ != 0 {
+                break;
+            }
+            let now = Instant::now();
+            let remaining = match deadline {
+                Some(d) if now < d => d - now,
+                None => SLICE,
+                Some(_) => {
+                    let sent = match (moved_before, self.regs.bytes_moved()) {
+                        (Some((m0, _)), Some((m1, _))) => Some(m1 - m0),
+                        _ => None,
+                    };
+                    return Err(StreamFault::Timeout {
+                        elapsed: now - began,
+                        sent,
+                        received: None,
+                        detail: format!("MM2S still sending {in_len} bytes"),
+                    });
+                }
+            };
+            match self.regs.wait_irq(remaining.min(SLICE))? {
+                Event::Quiet => {}
+                Event::Fired if !fired_before => fired_before = true,
+                Event::Fired | Event::Unsupported => {
+                    std::thread::sleep(sleep.min(remaining));
+                    sleep = (sleep * 2).min(MAX_POLL_SLEEP);
+                }
+            }
+        }
+        self.regs.write32(MM2S_DMASR, SR_IOC_IRQ)?;
+        self.needs_reset = false;
+        Ok(())
+    }
+}
+
 impl<R: DmaRegs, B: DmaBuffer> Stream for AxiDma<R, B> {
     fn describe(&self) -> String {
         format!("axi-dma {} + {}", self.regs.describe(), self.buf.describe())
@@ -451,6 +546,15 @@ impl<R: DmaRegs, B: DmaBuffer> Stream for AxiDma<R, B> {
         timeout: Duration,
     ) -> Result<usize, StreamFault> {
         self.run(input, output, timeout)
+    }
+
+    fn send(&mut self, input: &[u8], timeout: Duration) -> Result<(), StreamFault> {
+        self.send_only(input, timeout)
+    }
+
+    fn max_send_bytes(&self) -> usize {
+        let by_buffer = self.buf.size() / BUFFER_ALIGN * BUFFER_ALIGN;
+        by_buffer.min(self.cfg.max_length()).min(usize::MAX as u64) as usize
     }
 
     fn sim_cycles(&self) -> Option<u64> {

@@ -111,6 +111,46 @@ pub enum Error {
     #[error("{backend}: {detail}")]
     Stream { backend: String, detail: String },
 
+    /// A weight image that cannot be loaded into the bundle's design: not whole words or beats,
+    /// a record the engine would refuse, a CRC that does not check, a CRC other than the
+    /// manifest's. Found before anything is sent.
+    #[error("weight image {path}: {reason}", path = path.display())]
+    WeightImage { path: PathBuf, reason: String },
+
+    /// The device does not hold the bundle's weights (WHASH differs from the manifest's
+    /// `weights.crc32`, or a run-time-weights design has none loaded): a run is refused.
+    #[error("{}", stale_text(bundle, *expected, *found, *loaded, *runtime))]
+    StaleWeights {
+        /// The bundle whose weights were expected.
+        bundle: PathBuf,
+        expected: u32,
+        /// WHASH as read.
+        found: u32,
+        /// WSTATUS.LOADED as read.
+        loaded: bool,
+        /// The bundle's weights are loaded at run time.
+        runtime: bool,
+    },
+
+    /// WSTATUS.LOADED did not come within the timeout after the image was sent.
+    #[error("timed out after {elapsed:?} (timeout {timeout:?}) loading weights: the engine took \
+        {taken} of the {sent} image words sent (WWORDS){}",
+        sim_cycles.map(|c| format!(", {c} simulated cycles reached")).unwrap_or_default())]
+    WeightsTimeout {
+        timeout: Duration,
+        elapsed: Duration,
+        /// Image words the host sent (or had sent when the transport gave up).
+        sent: u64,
+        /// WWORDS as read after the wait.
+        taken: u32,
+        sim_cycles: Option<u64>,
+    },
+
+    /// Loading weights failed on the device (WSTATUS.ERROR, a read-back WHASH other than the
+    /// image's CRC) or cannot be done (a bundle or design without run-time weights).
+    #[error("loading weights through {backend}: {detail}")]
+    WeightsLoad { backend: String, detail: String },
+
     /// The accelerator is still running (an earlier run timed out and was not waited for): inputs
     /// must not be written and a START would be ignored, so nothing is touched.
     #[error("the accelerator is busy (STATUS.BUSY is set, probably an earlier run that timed out); wait for it to finish before writing inputs or starting")]
@@ -207,6 +247,35 @@ pub enum Error {
     SimLoad { path: PathBuf, detail: String },
 }
 
+/// The text of [`Error::StaleWeights`]: what the device holds, what the bundle expects, and the
+/// command that fixes it.
+fn stale_text(
+    bundle: &std::path::Path,
+    expected: u32,
+    found: u32,
+    loaded: bool,
+    runtime: bool,
+) -> String {
+    let b = bundle.display();
+    if runtime && !loaded {
+        format!(
+            "the device holds no loaded weights (WSTATUS.LOADED is 0; WHASH {found:08x}), the \
+             bundle {b} expects weights with CRC {expected:08x}: run `bramble-host load-weights \
+             {b}` (or `run --weights {b}`) first"
+        )
+    } else if runtime {
+        format!(
+            "the device holds weights with CRC {found:08x}, the bundle {b} expects \
+             {expected:08x}: run `bramble-host load-weights {b}` (or `run --weights {b}`) first"
+        )
+    } else {
+        format!(
+            "the device holds weights with CRC {found:08x}, the bundle {b} expects \
+             {expected:08x} (its weights are in the bitstream): load the bundle's bitstream"
+        )
+    }
+}
+
 impl Error {
     /// Wraps an I/O error on `path`, turning the common cases into the dedicated variants.
     pub(crate) fn io(
@@ -237,9 +306,12 @@ impl Error {
         matches!(self, Error::Timeout { .. })
     }
 
-    /// True for [`Error::Timeout`] and [`Error::StreamTimeout`]: the device did not finish in
-    /// time (exit code 4).
+    /// True for [`Error::Timeout`], [`Error::StreamTimeout`] and [`Error::WeightsTimeout`]: the
+    /// device did not finish in time (exit code 4).
     pub fn is_any_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. } | Error::StreamTimeout { .. })
+        matches!(
+            self,
+            Error::Timeout { .. } | Error::StreamTimeout { .. } | Error::WeightsTimeout { .. }
+        )
     }
 }

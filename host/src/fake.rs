@@ -4,7 +4,9 @@
 //! and the streams of register map v3: [`FakeAccelerator::stream`] returns a [`Stream`] that
 //! computes whole batches and keeps the stream registers (SCTRL, TLAST_EVERY, VECTORS, IN_BEATS,
 //! OUT_BEATS, SSTATUS, BUSY, TOTAL) as the RTL would, so the batch driver is testable without
-//! Verilator.
+//! Verilator. The weight loader of register map v4 is [`Loader`]: a run-time-weights fake takes
+//! image words from its stream while WCTRL.LOAD is set, and ignores START and SCTRL.RUN until an
+//! image checked; the board stand-ins in the tests use the same model.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,6 +21,160 @@ use crate::stream::{Stream, StreamFault};
 use bramble_abi::numeric::sign_extend;
 use bramble_abi::regs;
 use bramble_abi::stream::Packing;
+use bramble_abi::weights::{self, Mem, Shape};
+
+/// The weight loader as docs/bundle.md "Weight loading" specifies it: WCTRL (LOAD, CLEAR),
+/// WSTATUS (LOADED, ERROR, RUNTIME), WWORDS and WHASH, fed one image word at a time.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    runtime: bool,
+    pes: u32,
+    shapes: Vec<(Mem, Shape)>,
+    /// WCTRL.LOAD.
+    pub load: bool,
+    /// WWORDS.
+    pub words: u32,
+    /// WHASH.
+    pub whash: u32,
+    pub loaded: bool,
+    pub error: bool,
+    since_clear: Vec<u32>,
+    state: LoadState,
+    /// Records applied since CLEAR (tests look at them).
+    pub records: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoadState {
+    Header,
+    Addr(Mem, u32),
+    Count(Mem, u32, u64),
+    Data(u64),
+    Crc,
+    Done,
+}
+
+impl Loader {
+    /// The loader of a design whose memories have `shapes` (from the manifest) and `pes` PEs;
+    /// with the weights in the bitstream (`runtime` false) it only reports LOADED and `crc`.
+    pub fn new(runtime: bool, pes: u32, shapes: Vec<(Mem, Shape)>, crc: u32) -> Loader {
+        Loader {
+            runtime,
+            pes,
+            shapes,
+            load: false,
+            words: 0,
+            whash: if runtime { 0 } else { crc },
+            loaded: !runtime,
+            error: false,
+            since_clear: Vec::new(),
+            state: LoadState::Header,
+            records: 0,
+        }
+    }
+
+    /// The loader of `bundle`'s design.
+    pub fn for_bundle(bundle: &Bundle) -> Loader {
+        let m = bundle.manifest();
+        let shapes = Mem::ALL
+            .into_iter()
+            .filter_map(|k| m.weight_shape(k).map(|s| (k, s)))
+            .collect();
+        Loader::new(m.runtime_weights(), m.pes, shapes, m.weights_crc32())
+    }
+
+    /// WCTRL as read (CLEAR reads 0).
+    pub fn wctrl(&self) -> u32 {
+        self.load as u32 * regs::WCTRL_LOAD
+    }
+
+    /// A write to WCTRL.
+    pub fn write_wctrl(&mut self, value: u32) {
+        if !self.runtime {
+            return;
+        }
+        if value & regs::WCTRL_CLEAR != 0 {
+            self.words = 0;
+            self.whash = 0;
+            self.loaded = false;
+            self.error = false;
+            self.since_clear.clear();
+            self.state = LoadState::Header;
+            self.records = 0;
+        }
+        self.load = value & regs::WCTRL_LOAD != 0;
+    }
+
+    /// WSTATUS.
+    pub fn wstatus(&self) -> u32 {
+        (self.loaded as u32 * regs::WSTATUS_LOADED)
+            | (self.error as u32 * regs::WSTATUS_ERROR)
+            | (self.runtime as u32 * regs::WSTATUS_RUNTIME)
+    }
+
+    /// One image word from the stream (only while LOAD is set).
+    pub fn take(&mut self, w: u32) {
+        if !self.runtime || !self.load {
+            return;
+        }
+        self.words = self.words.wrapping_add(1);
+        if self.error {
+            return;
+        }
+        let shape = |m: Mem| self.shapes.iter().find(|(k, _)| *k == m).map(|(_, s)| *s);
+        self.state = match self.state {
+            LoadState::Header if w == weights::NOP => LoadState::Header,
+            LoadState::Header if w >> 16 == 0 && w & 0xFF == weights::END => LoadState::Crc,
+            LoadState::Header => {
+                let (code, pe) = (w & 0xFF, (w >> 8) & 0xFF);
+                match Mem::from_code(code) {
+                    Some(m)
+                        if w >> 16 == 0
+                            && shape(m).is_some()
+                            && (if m.per_pe() { pe < self.pes } else { pe == 0 }) =>
+                    {
+                        LoadState::Addr(m, pe)
+                    }
+                    _ => {
+                        self.error = true;
+                        LoadState::Header
+                    }
+                }
+            }
+            LoadState::Addr(m, pe) => LoadState::Count(m, pe, w as u64),
+            LoadState::Count(m, _, addr) => {
+                let s = shape(m).expect("checked at the header");
+                if w == 0 || addr + w as u64 > s.depth {
+                    self.error = true;
+                    LoadState::Header
+                } else {
+                    self.records += 1;
+                    LoadState::Data(w as u64 * weights::chunks(s.width) as u64)
+                }
+            }
+            LoadState::Data(left) if left > 1 => LoadState::Data(left - 1),
+            LoadState::Data(_) => LoadState::Header,
+            LoadState::Crc => {
+                // The END header itself is not covered by the CRC.
+                let body = &self.since_clear[..self.since_clear.len() - 1];
+                let crc = weights::crc32(body);
+                if w == crc {
+                    self.loaded = true;
+                    self.whash = crc;
+                } else {
+                    self.error = true;
+                }
+                LoadState::Done
+            }
+            LoadState::Done => {
+                // One END per image: anything after it is an error.
+                self.error = true;
+                LoadState::Done
+            }
+        };
+        self.since_clear.push(w);
+    }
+}
 
 /// The "network" of a fake accelerator: raw inputs to raw outputs.
 pub type FakeNetwork = Box<dyn Fn(&[i64]) -> Vec<i64> + Send>;
@@ -42,8 +198,21 @@ pub struct StreamState {
 
 struct Shared {
     network: FakeNetwork,
+    /// Networks selected by the CRC of the loaded weights ([`FakeAccelerator::add_network`]).
+    networks: Vec<(u32, FakeNetwork)>,
+    loader: Loader,
     stream: StreamState,
     run_cycles: u64,
+}
+
+impl Shared {
+    /// The network of the weights the fake holds.
+    fn compute(&self, raw: &[i64]) -> Vec<i64> {
+        match self.networks.iter().find(|(c, _)| *c == self.loader.whash) {
+            Some((_, n)) => n(raw),
+            None => (self.network)(raw),
+        }
+    }
 }
 
 fn lock(s: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -79,13 +248,14 @@ pub struct FakeAccelerator {
 }
 
 impl FakeAccelerator {
-    /// A fake that matches `bundle` and computes `network`.
+    /// A fake that matches `bundle` and computes `network`. A run-time-weights bundle's fake
+    /// starts with no weights loaded (HASH the geometry hash, WHASH 0).
     pub fn for_bundle(bundle: &Bundle, network: FakeNetwork) -> FakeAccelerator {
         let m = bundle.manifest();
         FakeAccelerator {
             magic: MAGIC,
             version: REGMAP_VERSION,
-            hash: bundle.network_hash(),
+            hash: m.rtl_hash_u64(),
             geometry: m.geometry(),
             sizes: m.sizes(),
             window: m.window_bytes(),
@@ -94,6 +264,8 @@ impl FakeAccelerator {
             act_bits: m.act_bits,
             shared: Arc::new(Mutex::new(Shared {
                 network,
+                networks: Vec::new(),
+                loader: Loader::for_bundle(bundle),
                 stream: StreamState {
                     tlast_every: 1,
                     ..StreamState::default()
@@ -116,7 +288,7 @@ impl FakeAccelerator {
     fn finish(&mut self) {
         let bits = self.act_bits;
         let raw: Vec<i64> = self.inputs.iter().map(|&w| sign_extend(w, bits)).collect();
-        let out = (lock(&self.shared).network)(&raw);
+        let out = lock(&self.shared).compute(&raw);
         for (o, v) in self.outputs.iter_mut().zip(out) {
             *o = v as u32;
         }
@@ -145,6 +317,17 @@ impl FakeAccelerator {
             out_size: self.outputs.len(),
             act_bits: self.act_bits,
         })
+    }
+
+    /// After weights with CRC `crc` are loaded, the fake computes `network` (until other weights
+    /// are loaded): a swap of networks changes the results as on the device.
+    pub fn add_network(&mut self, crc: u32, network: FakeNetwork) {
+        lock(&self.shared).networks.push((crc, network));
+    }
+
+    /// The weight loader's state now.
+    pub fn loader(&self) -> Loader {
+        lock(&self.shared).loader.clone()
     }
 
     /// The stream registers now (tests inspect and edit them, e.g. `stall_after`).
@@ -176,6 +359,10 @@ impl FakeAccelerator {
             o if o == regs::BUSY_HI.offset => (st.busy >> 32) as u32,
             o if o == regs::TOTAL_LO.offset => st.total as u32,
             o if o == regs::TOTAL_HI.offset => (st.total >> 32) as u32,
+            o if o == regs::WCTRL.offset => sh.loader.wctrl(),
+            o if o == regs::WSTATUS.offset => sh.loader.wstatus(),
+            o if o == regs::WWORDS.offset => sh.loader.words,
+            o if o == regs::WHASH.offset => sh.loader.whash,
             _ => return None,
         })
     }
@@ -183,10 +370,16 @@ impl FakeAccelerator {
     fn stream_write(&mut self, offset: u64, value: u32) -> bool {
         let mut sh = lock(&self.shared);
         sh.run_cycles = self.run_cycles;
+        if offset == regs::WCTRL.offset {
+            sh.loader.write_wctrl(value);
+            return true;
+        }
+        // SCTRL.RUN is ignored while a run-time-weights design holds no weights.
+        let run_mask = if sh.loader.loaded { regs::SCTRL_RUN } else { 0 };
         let st = &mut sh.stream;
         match offset {
             o if o == regs::SCTRL.offset => {
-                st.sctrl = value & (regs::SCTRL_RUN | regs::SCTRL_CYCLES_BEAT);
+                st.sctrl = value & (run_mask | regs::SCTRL_CYCLES_BEAT);
                 if value & regs::SCTRL_CLEAR != 0 {
                     st.vectors = 0;
                     st.in_beats = 0;
@@ -263,7 +456,9 @@ impl Backend for FakeAccelerator {
         match offset / w {
             0 if offset == regs::CONTROL.offset => {
                 self.irq_enable = value & CONTROL_IRQ_ENABLE != 0;
-                if value & CONTROL_START != 0 && self.busy_left.is_none() {
+                // START is ignored while a run-time-weights design holds no weights.
+                let loaded = lock(&self.shared).loader.loaded;
+                if value & CONTROL_START != 0 && self.busy_left.is_none() && loaded {
                     self.starts += 1;
                     self.done = false;
                     self.busy_left = Some(self.latency.unwrap_or(u32::MAX));
@@ -326,6 +521,22 @@ impl Stream for FakeStream {
         4096 / (in_bytes + out_bytes).max(1)
     }
 
+    fn max_send_bytes(&self) -> usize {
+        // As small, so a weight image takes several sends.
+        4096
+    }
+
+    /// Beats to the loader while WCTRL.LOAD is set (low 32 bits first); dropped otherwise.
+    fn send(&mut self, input: &[u8], _timeout: Duration) -> Result<(), StreamFault> {
+        let mut sh = lock(&self.shared);
+        for w in input.chunks(4) {
+            let mut b = [0u8; 4];
+            b[..w.len()].copy_from_slice(w);
+            sh.loader.take(u32::from_le_bytes(b));
+        }
+        Ok(())
+    }
+
     fn transfer(
         &mut self,
         input: &[u8],
@@ -372,7 +583,7 @@ impl Stream for FakeStream {
                     detail: e.to_string(),
                 })
             })?;
-            let out = (sh.network)(&raw);
+            let out = sh.compute(&raw);
             let out: Vec<i64> = out
                 .iter()
                 .take(self.out_size)

@@ -41,7 +41,7 @@ pub mod uio;
 pub mod xdma;
 
 pub use backend::{Backend, Event};
-pub use device::{Batch, Completion, Device, Identity, Output, Run};
+pub use device::{Batch, Completion, Device, Identity, Output, Run, WeightsLoaded};
 pub use error::{Error, Result};
 pub use stream::{Stream, StreamFault};
 

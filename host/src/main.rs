@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bramble_host::bitstream::Bitstream;
-use bramble_host::cli::{parse_duration, BackendArgs};
+use bramble_host::cli::{parse_duration, BackendArgs, WeightsArgs};
 use bramble_host::fpga_manager::{self, FpgaManagerConfig};
 use bramble_host::{fsutil, Bundle, Error, Identity};
 use clap::{Parser, Subcommand};
@@ -71,7 +71,22 @@ enum Command {
         /// 1-D (one input).
         #[arg(long, value_name = "X.npy")]
         input: PathBuf,
+        #[command(flatten)]
+        weights: WeightsArgs,
         /// Print {"outputs": [[f64]], "raw": [[i64]], "cycles": [u64]} (one line) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a bundle's weights into a run-time-weights device (over the stream path) and check
+    /// them read back; runs of that bundle are refused until this is done.
+    LoadWeights {
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// The bundle whose weights to load: the device's own (generated with `--weights
+        /// runtime`) or a weights-only bundle of its geometry (`bramble generate --geometry-of`).
+        /// --timeout bounds the load.
+        bundle: PathBuf,
+        /// Print {"bundle", "words", "crc32"} (one line) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -165,9 +180,38 @@ fn run(cli: Cli, out: &mut impl Write) -> anyhow::Result<()> {
             backend,
             bundle,
             input,
+            weights,
             json,
         } => {
-            backend.run(&bundle, &input, json, out)?;
+            backend.run(&bundle, &input, &weights, json, out)?;
+            Ok(())
+        }
+        Command::LoadWeights {
+            backend,
+            bundle,
+            json,
+        } => {
+            let b = backend.load_bundle(&bundle)?;
+            let dir = b.dir().display().to_string();
+            let mut dev = backend.open(b)?;
+            let l = dev.load_bundle_weights(backend.timeout)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"bundle": dir, "words": l.words,
+                        "crc32": format!("{:08x}", l.crc32)})
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "loaded the weights of {dir} ({} words, CRC {:08x}) into {} in {:?}",
+                    l.words,
+                    l.crc32,
+                    dev.describe(),
+                    l.elapsed
+                )?;
+            }
             Ok(())
         }
     }

@@ -50,6 +50,22 @@ pub trait Stream: Send {
         timeout: Duration,
     ) -> Result<usize, StreamFault>;
 
+    /// Sends `input` (whole beats) to the accelerator's `s_axis` and expects nothing back: the
+    /// weight loader's path ([`crate::Device::load_weights`]). At most
+    /// [`Stream::max_send_bytes`] bytes; never blocks much longer than `timeout`.
+    fn send(&mut self, input: &[u8], timeout: Duration) -> Result<(), StreamFault> {
+        let _ = (input, timeout);
+        Err(StreamFault::Failed(Error::Stream {
+            backend: self.describe(),
+            detail: "this stream path cannot send without receiving (no weight loading)".into(),
+        }))
+    }
+
+    /// The most bytes one [`Stream::send`] carries (a buffer size or a DMA length register).
+    fn max_send_bytes(&self) -> usize {
+        0
+    }
+
     /// For a simulator: clock cycles simulated so far (reported in stall errors).
     fn sim_cycles(&self) -> Option<u64> {
         None

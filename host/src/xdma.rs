@@ -301,6 +301,32 @@ impl crate::stream::Stream for XdmaStream {
         XDMA_STREAM_MAX_BYTES / in_bytes.max(out_bytes).max(1)
     }
 
+    fn max_send_bytes(&self) -> usize {
+        XDMA_STREAM_MAX_BYTES
+    }
+
+    /// One h2c write of `input` (non-blocking, bounded by `timeout`); nothing is read.
+    fn send(
+        &mut self,
+        input: &[u8],
+        timeout: Duration,
+    ) -> std::result::Result<(), crate::stream::StreamFault> {
+        let began = std::time::Instant::now();
+        let sent = write_until(&self.h2c, &self.h2c_path, input, began + timeout)?;
+        if sent == input.len() {
+            return Ok(());
+        }
+        Err(crate::stream::StreamFault::Timeout {
+            elapsed: began.elapsed(),
+            sent: Some(sent as u64),
+            received: None,
+            detail: format!(
+                "h2c took {sent} of {} bytes before the deadline",
+                input.len()
+            ),
+        })
+    }
+
     fn transfer(
         &mut self,
         input: &[u8],

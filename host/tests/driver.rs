@@ -112,7 +112,7 @@ fn every_identification_field_is_checked() {
     type Tweak = fn(&mut FakeAccelerator);
     let cases: [(Tweak, &str, &str, &str); 8] = [
         (|f| f.magic = 0xFFFF_FFFF, "MAGIC", "0x424d5242", "all ones"),
-        (|f| f.version = 2, "VERSION", "3", "2"),
+        (|f| f.version = 3, "VERSION", "4", "3"),
         (|f| f.hash ^= 1, "network hash", HASH, "9f86d081884c7d64"),
         (
             |f| f.geometry = (f.geometry & !0xFF) | 3,

@@ -175,6 +175,15 @@ static BUILD_SEQ: AtomicU64 = AtomicU64::new(0);
 /// The bundle's files are checked against the manifest first (docs/bundle.md, "Integrity"):
 /// nothing is compiled from a bundle with a missing, modified or extra file.
 pub fn build(bundle: &Bundle, opts: &SimOptions) -> Result<SimLibrary> {
+    if bundle.manifest().weights.weights_only {
+        return Err(Error::Usage {
+            detail: format!(
+                "bundle {0} holds only weights (no rtl/): simulate the bundle whose geometry it \
+                 was made for and load these weights with `--weights {0}`",
+                bundle.dir().display()
+            ),
+        });
+    }
     bundle.check_files()?;
     let traced = opts.trace.is_some();
     let version = verilator_version(opts)?;

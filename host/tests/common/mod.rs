@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bramble_abi::manifest::{sha256_hex, FileEntry};
+use bramble_abi::manifest::{sha256_hex, FileEntry, WeightMemory, Weights};
+use bramble_abi::weights::{Image, Mem, Record, Shape};
 use bramble_host::manifest::{Layer, Manifest, Port, MAGIC};
 use bramble_host::Bundle;
 
@@ -72,6 +73,14 @@ pub fn standin_manifest(top: &str) -> Manifest {
             gap_bits: 4,
             entries: 3,
         }],
+        weights: Weights {
+            mode: "bitstream".into(),
+            image: WEIGHTS_FILE.into(),
+            crc32: format!("{WEIGHTS_CRC:08x}"),
+            geometry_hash: GEOMETRY_HASH.into(),
+            weights_only: false,
+            memories: standin_memories(),
+        },
         rtl_files: match top {
             "standin_stall_top" => vec!["standin_stall_top.v".into(), "standin_top.v".into()],
             "standin_finish_top" => vec!["standin_finish_top.v".into(), "standin_top.v".into()],
@@ -85,8 +94,85 @@ pub fn standin_manifest(top: &str) -> Manifest {
                 path: format!("rtl/{f}"),
                 sha256: sha256_hex(&std::fs::read(fixtures().join(f)).unwrap()),
             })
+            .chain([FileEntry {
+                path: WEIGHTS_FILE.into(),
+                sha256: sha256_hex(&standin_image().to_bytes()),
+            }])
             .collect(),
     }
+}
+
+/// The weight image of stand-in bundles (inside the bundle).
+pub const WEIGHTS_FILE: &str = "weights/weights.bin";
+/// CRC of [`standin_image`] (standin_top.v's WeightsCrc).
+pub const WEIGHTS_CRC: u32 = 0xd2ba_232e;
+/// The stand-in's geometry hash (HASH of a run-time-weights stand-in).
+pub const GEOMETRY_HASH: &str = "0123456789abcdef";
+pub const GEOMETRY_HASH_U64: u64 = 0x0123_4567_89ab_cdef;
+
+/// The loadable memories of the stand-in's (pretend) geometry.
+pub fn standin_memories() -> Vec<WeightMemory> {
+    [
+        ("entries", 8, 16),
+        ("ptr_even", 5, 4),
+        ("ptr_odd", 5, 4),
+        ("bias", 32, 2),
+        ("codebook", 16, 16),
+        ("layers", 128, 1),
+    ]
+    .into_iter()
+    .map(|(name, width, depth)| WeightMemory {
+        name: name.into(),
+        width,
+        depth,
+    })
+    .collect()
+}
+
+/// The shape function of [`standin_memories`].
+pub fn standin_shape(m: Mem) -> Option<Shape> {
+    standin_memories()
+        .into_iter()
+        .find(|w| w.name == m.name())
+        .map(|w| Shape {
+            width: w.width,
+            depth: w.depth,
+        })
+}
+
+/// A weight image for the stand-in geometry: two bias records with `a` and `b`, 32-bit beats.
+pub fn image_with(a: u128, b: u128) -> Image {
+    let rec = |pe, words| Record {
+        mem: Mem::Bias,
+        pe,
+        addr: 0,
+        words,
+    };
+    Image::build(
+        &[rec(0, vec![a, 0x10]), rec(1, vec![b, 0])],
+        2,
+        32,
+        &standin_shape,
+    )
+    .unwrap()
+}
+
+/// The stand-in bundle's weight image (CRC [`WEIGHTS_CRC`]; the same words for 32- and 64-bit
+/// beats).
+pub fn standin_image() -> Image {
+    image_with(1, 0xFFFF_FFFD)
+}
+
+/// `manifest` turned into a run-time-weights bundle's with the weight image `image`.
+pub fn runtime_manifest(mut manifest: Manifest, image: &Image) -> Manifest {
+    manifest.weights.mode = "runtime".into();
+    manifest.weights.crc32 = format!("{:08x}", image.crc);
+    for f in &mut manifest.files {
+        if f.path == WEIGHTS_FILE {
+            f.sha256 = sha256_hex(&image.to_bytes());
+        }
+    }
+    manifest
 }
 
 /// Writes a bundle directory (manifest.json + rtl/ with the fixtures) and loads it.
@@ -96,8 +182,15 @@ pub fn write_bundle(dir: &Path, manifest: &Manifest) -> Bundle {
     for f in FIXTURE_FILES {
         std::fs::copy(fixtures().join(f), rtl.join(f)).unwrap();
     }
-    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
+    write_weights(dir, manifest, &standin_image());
     Bundle::load_checked(dir).unwrap()
+}
+
+/// Writes `image` as the bundle's weight image and `manifest` (whose hashes must match).
+pub fn write_weights(dir: &Path, manifest: &Manifest, image: &Image) {
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    std::fs::write(dir.join(WEIGHTS_FILE), image.to_bytes()).unwrap();
+    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
 }
 
 /// The stand-in's function on raw inputs.
@@ -110,10 +203,11 @@ pub fn standin_expected(raw: &[i64]) -> Vec<i64> {
         .collect()
 }
 
-/// A register image (`SPACE` bytes) with the stand-in's identification block.
+/// A register image (`SPACE` bytes) with the stand-in's identification block (and WSTATUS,
+/// WHASH of a design with the stand-in's weights in the bitstream).
 pub fn id_image() -> Vec<u8> {
     let mut img = vec![0u8; SPACE as usize];
-    let words: [(usize, u32); 8] = [
+    let words: [(usize, u32); 10] = [
         (0x00, MAGIC),
         (0x04, bramble_abi::regs::REGMAP_VERSION),
         (0x08, HASH_U64 as u32),
@@ -122,6 +216,8 @@ pub fn id_image() -> Vec<u8> {
         (0x14, 4 | (3 << 16)),
         (0x18, 0x1000),
         (0x1C, 0x2000),
+        (0x64, bramble_abi::regs::WSTATUS_LOADED),
+        (0x6C, WEIGHTS_CRC),
     ];
     for (off, w) in words {
         img[off..off + 4].copy_from_slice(&w.to_le_bytes());
