@@ -4,10 +4,6 @@
 //! before loading and on stale weights are refused, an edited image is refused before anything
 //! is sent, and one simulated device swaps networks A -> B -> A with weights-only bundles from
 //! `--geometry-of`, each bit-exact.
-//!
-//! NEEDS the hardware branch (issue14-runtime: the engine's loader, `plan::WeightsMode`,
-//! `Options::weights`): this target builds only with `--features runtime-weights` until that
-//! branch is merged (see tests/Cargo.toml), then the gate goes.
 
 use bramble::generate::{self, Options};
 use bramble::geometry_of;
@@ -52,7 +48,12 @@ fn net(seed: u64, shape: &[usize], density: f64) -> Model {
 /// A run-time-weights bundle of `model` in `dir`.
 fn runtime_bundle(model: &Model, pes: usize, tdata_bits: u32, dir: &Path) -> PathBuf {
     let part = parts::find("xc7z020").unwrap();
-    let (g, p) = plan::choose_with(model, part, Some(pes), WeightsMode::Runtime).unwrap();
+    let req = plan::Request {
+        pes: Some(pes),
+        weights: WeightsMode::Runtime,
+        ..Default::default()
+    };
+    let (g, p) = plan::choose_with(model, part, req).unwrap();
     let opts = Options {
         tb_count: 1,
         tdata_bits,
@@ -122,7 +123,7 @@ fn load_then_run_bit_exact_and_refusals() {
         check_bit_exact(&mut dev, &a, 5);
 
         // Stale: another network's image of the same geometry, loaded under bundle A.
-        let b = net(2, &[20, 24, 9], 0.4);
+        let b = net(2, &[20, 24, 9], 0.3);
         let bdir = weights_only(&b, &dir, &tmp.path().join("b"));
         dev.load_weights_file(&bdir.join("weights/weights.bin"), T)
             .unwrap();
