@@ -135,7 +135,8 @@ fn step_by_step_flow_runs_verbatim_with_relative_paths_and_a_cold_cache() {
             "plan.json",
             "rtl",
             "tb",
-            "vivado"
+            "vivado",
+            "weights"
         ]
     );
     assert!(d.join("digits_pynq/vivado/build.tcl").is_file());
