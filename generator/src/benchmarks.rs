@@ -76,3 +76,36 @@ pub fn alex6(scale: usize) -> Model {
         seed: ALEX6_SEED,
     })
 }
+
+/// Seed of [`square16k`]'s synthetic weights.
+pub const SQUARE16K_SEED: u64 = 16384;
+
+/// The URAM benchmark of issue 14: a 16384 x 16384 layer at 10% density with 4-bit codebook
+/// indices (about 27 M non-zeros, some 250 Mbit of entries: more than xcu250's 97 Mbit of block
+/// RAM), synthetic weights of a fixed seed; `scale` divides both dimensions (8: 2048 x 2048).
+pub fn square16k(scale: usize) -> Model {
+    assert!(
+        scale >= 1 && 16384 % scale == 0,
+        "internal error: scale {scale}"
+    );
+    let n = 16384 / scale;
+    crate::synthetic::model(&crate::synthetic::Spec {
+        name: if scale == 1 {
+            "square16k".into()
+        } else {
+            format!("square16k_div{scale}")
+        },
+        input: n,
+        layers: vec![crate::synthetic::LayerSpec {
+            rows: n,
+            cols: n,
+            density: 0.10,
+            relu: false,
+        }],
+        act_bits: 16,
+        weight_bits: 4,
+        codebook_bits: 16,
+        empty_every: 0,
+        seed: SQUARE16K_SEED,
+    })
+}

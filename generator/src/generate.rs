@@ -226,11 +226,12 @@ impl TopTemplate {
             entry_addr_bits: addr_bits_for(entry_depth),
             entry_width,
             pairs_per_word: crate::plan::entry_pairs_per_word(g),
-            entry_style: if style("entries") {
-                "block"
-            } else {
-                "distributed"
-            },
+            // The planner's style: "block", "distributed" or "ultra" (URAM288, run-time weights).
+            entry_style: plan
+                .memories
+                .iter()
+                .find(|m| m.name == "entries")
+                .map_or("distributed", |m| m.style),
             bias_depth: g.bias_depth,
             bias_addr_bits: addr_bits_for(g.bias_depth),
             cb_depth: g.cb_depth,

@@ -65,6 +65,11 @@ enum Cmd {
         /// stream; the entry memories become pair-word RAMs).
         #[arg(long, default_value = "bitstream")]
         weights: String,
+        /// Where the entry memories go: `auto` (the planner chooses; URAM288 only with
+        /// `--weights runtime` on a part with UltraRAM, when it leaves more headroom), `block`
+        /// (block RAM, or LUT RAM when small) or `ultra` (URAM288; needs `--weights runtime`).
+        #[arg(long, default_value = "auto")]
+        entry_ram: String,
         #[arg(long)]
         json: bool,
     },
@@ -112,6 +117,11 @@ enum Cmd {
         /// (no images; the host loads weights/weights.bin over the stream before the first run).
         #[arg(long, default_value = "bitstream")]
         weights: String,
+        /// Where the entry memories go: `auto` (the planner chooses; URAM288 only with
+        /// `--weights runtime` on a part with UltraRAM, when it leaves more headroom), `block`
+        /// (block RAM, or LUT RAM when small) or `ultra` (URAM288; needs `--weights runtime`).
+        #[arg(long, default_value = "auto")]
+        entry_ram: String,
         /// Write only the weights of NET for the engine of BUNDLE (generated with `--weights
         /// runtime`): NET must have its geometry (layer shapes, formats) and fit its memories.
         /// The output is a weights-only bundle for `bramble-host load-weights` and `--weights`.
@@ -297,8 +307,9 @@ fn run(cli: Cli) -> Result<()> {
             pes,
             gap_bits,
             weights,
+            entry_ram,
             json,
-        } => plan_cmd(&net, &part, &pes, gap_bits, &weights, json),
+        } => plan_cmd(&net, &part, &pes, gap_bits, &weights, &entry_ram, json),
         Cmd::Generate {
             net,
             part,
@@ -313,12 +324,14 @@ fn run(cli: Cli) -> Result<()> {
             hls,
             tdata_bits,
             weights,
+            entry_ram,
             geometry_of,
         } => {
             if let Some(old) = geometry_of {
                 return geometry_of_cmd(&net, &old, &output, force);
             }
             let weights = plan::WeightsMode::parse(&weights).map_err(anyhow::Error::msg)?;
+            let entry_ram = plan::EntryRam::parse(&entry_ram).map_err(anyhow::Error::msg)?;
             let tdata_bits = tdata_bits.unwrap_or(bramble_abi::stream::DEFAULT_TDATA_BITS);
             let hls = hls.then_some(bramble::hls::HlsOptions { tdata_bits });
             let (part, board) = bramble::boards::resolve(part.as_deref(), board.as_deref())
@@ -337,7 +350,7 @@ fn run(cli: Cli) -> Result<()> {
                 tb_count,
                 force,
                 tdata_bits,
-                weights,
+                (weights, entry_ram),
                 hls,
             )
         }
@@ -563,7 +576,7 @@ fn plan_for(
     part: &str,
     pes: &str,
     gap_bits: Option<u32>,
-    weights: plan::WeightsMode,
+    (weights, entry_ram): (plan::WeightsMode, plan::EntryRam),
 ) -> Result<(
     bramble::model::Model,
     &'static parts::Part,
@@ -576,6 +589,7 @@ fn plan_for(
         pes: parse_pes(pes)?,
         gap_bits,
         weights,
+        entry_ram,
     };
     let (g, p) = plan::choose_with(&model, part, req).map_err(anyhow::Error::msg)?;
     Ok((model, part, g, p))
@@ -642,6 +656,7 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
         "{:<13} {:>5} {:>7} {:>6} {:>12} {:>10} {:>7} {:>7}",
         "memory", "count", "depth", "width", "style", "primitive", "RAMB18", "RAMB36"
     )?;
+    // URAM288 memories show their block count under `primitive` (e.g. 14x4Kx72).
     for m in &p.memories {
         writeln!(
             out,
@@ -661,15 +676,18 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
     }
     writeln!(
         out,
-        "total: {} RAMB18 + {} RAMB36 = {} of {} RAMB36 tiles ({:.1}%), {} of {} DSP (URAM not used)",
+        "total: {} RAMB18 + {} RAMB36 = {} of {} RAMB36 tiles ({:.1}%), {} of {} URAM288, {} of {} DSP",
         p.bram18,
         p.bram36,
         p.bram36_tiles,
         p.part_bram36,
         100.0 * p.bram36_tiles as f64 / p.part_bram36 as f64,
+        p.uram,
+        p.part_uram,
         p.dsp,
         p.part_dsp,
     )?;
+    writeln!(out, "entry memories: {}", p.entry_ram_why)?;
     writeln!(
         out,
         "block RAM bits: {} Kbit held of {} Kbit ({:.1}%)",
@@ -686,10 +704,12 @@ fn plan_cmd(
     pes: &str,
     gap_bits: Option<u32>,
     weights: &str,
+    entry_ram: &str,
     json: bool,
 ) -> Result<()> {
     let weights = plan::WeightsMode::parse(weights).map_err(anyhow::Error::msg)?;
-    let (_, _, _, p) = plan_for(net, part, pes, gap_bits, weights)?;
+    let entry_ram = plan::EntryRam::parse(entry_ram).map_err(anyhow::Error::msg)?;
+    let (_, _, _, p) = plan_for(net, part, pes, gap_bits, (weights, entry_ram))?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &p)?;
@@ -713,7 +733,7 @@ fn generate_cmd(
     tb_count: usize,
     force: bool,
     tdata_bits: u32,
-    weights: plan::WeightsMode,
+    (weights, entry_ram): (plan::WeightsMode, plan::EntryRam),
     hls: Option<bramble::hls::HlsOptions>,
 ) -> Result<()> {
     if !bramble_abi::stream::TDATA_BITS.contains(&tdata_bits) {
@@ -726,7 +746,7 @@ fn generate_cmd(
         );
     }
     bramble::fsutil::check_output(output, &[net], true)?;
-    let (model, part, g, p) = plan_for(net, part, pes, gap_bits, weights)?;
+    let (model, part, g, p) = plan_for(net, part, pes, gap_bits, (weights, entry_ram))?;
     let tb_inputs = match tb_input {
         None => None,
         Some(path) => Some(
@@ -843,19 +863,21 @@ fn verify_cmd(dir: &Path, icarus: bool, verilator: bool, yosys: bool) -> Result<
             })
         };
         let (p18, p36) = (count("bram18")?, count("bram36")?);
+        let puram = count("uram")?;
         let u = verify::yosys(&b, part.family, true)?;
         println!(
-            "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF",
-            part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.dsp, u.lut, u.lutram_cells, u.ff
+            "Yosys synth_xilinx -family {}: {} RAMB18, {} RAMB36 (plan {} + {}), {} URAM288 (plan {}), {} DSP, {} LUT, {} LUTRAM cells, {} FF",
+            part.family.yosys_family(), u.ramb18, u.ramb36, p18, p36, u.uram, puram, u.dsp, u.lut, u.lutram_cells, u.ff
         );
         if let Some(depth) = u.depth_text(part.family) {
             println!("{depth}");
         }
-        if (u.ramb18, u.ramb36) != (p18, p36) {
+        if (u.ramb18, u.ramb36, u.uram) != (p18, p36, puram) {
             bail!(
-                "Yosys inferred {} RAMB18 + {} RAMB36 but the plan predicted {p18} + {p36}",
+                "Yosys inferred {} RAMB18 + {} RAMB36 + {} URAM288 but the plan predicted {p18} + {p36} + {puram}",
                 u.ramb18,
-                u.ramb36
+                u.ramb36,
+                u.uram
             );
         }
     }

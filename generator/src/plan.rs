@@ -54,6 +54,32 @@ impl WeightsMode {
     }
 }
 
+/// Where the entry memories go (`--entry-ram`): `auto` lets the planner choose, `block` keeps
+/// them in block RAM (or LUT RAM when small), `ultra` puts them in URAM288. URAM cannot be
+/// initialised by the bitstream, so `ultra` needs run-time weights and a part with UltraRAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryRam {
+    #[default]
+    Auto,
+    Block,
+    Ultra,
+}
+
+impl EntryRam {
+    /// `auto`, `block` or `ultra` (the CLI's `--entry-ram`).
+    pub fn parse(s: &str) -> Result<EntryRam, String> {
+        match s {
+            "auto" => Ok(EntryRam::Auto),
+            "block" => Ok(EntryRam::Block),
+            "ultra" => Ok(EntryRam::Ultra),
+            _ => Err(format!(
+                "--entry-ram `{s}`: expected `auto`, `block` or `ultra`"
+            )),
+        }
+    }
+}
+
 /// Entry pairs per word of a run-time-weights entry memory (bramble_entry_ram's PairsPerWord:
 /// 1, 2 or 4). 1 until the planner chooses packings (URAM: 4 pairs of 9-bit entries per 72-bit
 /// word).
@@ -132,6 +158,8 @@ pub struct FormatCandidate {
     pub entry_depth: usize,
     /// RAMB36 tiles of the whole plan with this format.
     pub bram36_tiles: usize,
+    /// URAM288 blocks of the whole plan with this format.
+    pub uram: usize,
     pub fits: bool,
 }
 
@@ -274,7 +302,7 @@ pub struct Memory {
     pub instances: usize,
     pub depth: usize,
     pub width: usize,
-    /// `block` or `distributed`.
+    /// `block`, `distributed` or `ultra` (URAM288).
     pub style: &'static str,
     /// Primitive shape per instance (block memories only).
     pub primitive: Option<String>,
@@ -282,6 +310,8 @@ pub struct Memory {
     pub primitives_per_instance: usize,
     pub bram18: usize,
     pub bram36: usize,
+    /// URAM288 blocks, all instances.
+    pub uram: usize,
 }
 
 impl Memory {
@@ -322,6 +352,32 @@ fn memory(
         primitives_per_instance: p.map_or(0, |p| p.units),
         bram18: p.map_or(0, |p| p.ramb18 * instances),
         bram36: p.map_or(0, |p| p.ramb36 * instances),
+        uram: 0,
+    }
+}
+
+/// A memory in URAM288 (`(* ram_style = "ultra" *)`), counted by [`crate::bram::uram`].
+fn ultra_memory(
+    name: &'static str,
+    holds: &'static str,
+    instances: usize,
+    depth: usize,
+    width: usize,
+) -> Memory {
+    let per = crate::bram::uram(depth, width);
+    Memory {
+        name,
+        holds,
+        instances,
+        depth,
+        width,
+        style: "ultra",
+        primitive: Some("URAM288".into()),
+        shape: Some("4Kx72".into()),
+        primitives_per_instance: per,
+        bram18: 0,
+        bram36: 0,
+        uram: per * instances,
     }
 }
 
@@ -350,7 +406,12 @@ pub struct Plan {
     pub block_bits: usize,
     pub part_block_bits: usize,
     pub part_bram36: u32,
+    /// URAM288 blocks used (the entry memories when they are placed in UltraRAM).
+    pub uram: usize,
     pub part_uram: u32,
+    /// Where the entry memories went: `block` (block or LUT RAM) or `ultra`, and why.
+    pub entry_ram: EntryRam,
+    pub entry_ram_why: String,
     pub dsp: usize,
     pub part_dsp: u32,
     /// Where the weights live: the entry memory's shape depends on it.
@@ -368,6 +429,95 @@ pub fn plan(part: &'static Part, g: &Geometry) -> Plan {
 /// Plan the engine for `pes` processing elements on `part` with the weights in `weights`: with
 /// run-time weights the entries are pair words in a simple dual-port memory (bramble_entry_ram).
 pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Plan {
+    plan_placed(part, g, weights, EntryRam::Auto).expect("auto placement always plans")
+}
+
+/// How full the most used of block RAM and URAM would be, in parts per million of the part's:
+/// the planner's measure of a plan's cost (lower keeps more headroom).
+pub fn pressure(p: &Plan) -> u64 {
+    let frac = |used: usize, have: u32| {
+        if have == 0 {
+            if used == 0 {
+                0
+            } else {
+                u64::MAX
+            }
+        } else {
+            used as u64 * 1_000_000 / have as u64
+        }
+    };
+    frac(p.bram36_tiles, p.part_bram36).max(frac(p.uram, p.part_uram))
+}
+
+/// [`plan_with`] with the entry memories placed as `entry_ram` says. `auto`: in URAM288 when the
+/// weights load at run time, the part has UltraRAM, and URAM leaves more headroom (a lower
+/// [`pressure`]: block RAM short, or the entries a smaller share of the URAM than of the block
+/// RAM); otherwise where they fit best in block RAM. `ultra` without run-time weights or on a part
+/// without UltraRAM is an error naming what is missing.
+pub fn plan_placed(
+    part: &'static Part,
+    g: &Geometry,
+    weights: WeightsMode,
+    entry_ram: EntryRam,
+) -> Result<Plan, String> {
+    let ultra_ok = weights == WeightsMode::Runtime && part.uram > 0;
+    match entry_ram {
+        EntryRam::Block => {
+            let mut p = plan_in(part, g, weights, false);
+            p.entry_ram_why = "--entry-ram block".into();
+            Ok(p)
+        }
+        EntryRam::Ultra if !ultra_ok => Err(if part.uram == 0 {
+            format!("--entry-ram ultra: {} has no UltraRAM", part.name)
+        } else {
+            "--entry-ram ultra needs --weights runtime: URAM cannot be initialised by the bitstream"
+                .to_string()
+        }),
+        EntryRam::Ultra => {
+            let mut p = plan_in(part, g, weights, true);
+            p.entry_ram_why = "--entry-ram ultra".into();
+            Ok(p)
+        }
+        EntryRam::Auto if !ultra_ok => {
+            let mut p = plan_in(part, g, weights, false);
+            p.entry_ram_why = if part.uram == 0 {
+                format!("{} has no UltraRAM", part.name)
+            } else {
+                format!(
+                    "weights in the bitstream: the part's {} URAM288 cannot be initialised by it (--weights runtime can use them)",
+                    part.uram
+                )
+            };
+            Ok(p)
+        }
+        EntryRam::Auto => {
+            let (mut b, mut u) = (
+                plan_in(part, g, weights, false),
+                plan_in(part, g, weights, true),
+            );
+            let key = |p: &Plan| (!p.fits, pressure(p));
+            let pct = |p: &Plan| pressure(p) as f64 / 1e4;
+            if key(&u) < key(&b) {
+                u.entry_ram_why = format!(
+                    "entries in URAM288: {:.1}% of the most used memory resource, against {:.1}% with them in block RAM{}",
+                    pct(&u),
+                    pct(&b),
+                    if b.fits { "" } else { " (which does not fit)" }
+                );
+                Ok(u)
+            } else {
+                b.entry_ram_why = format!(
+                    "entries in block RAM: {:.1}% of the most used memory resource, against {:.1}% with them in URAM288",
+                    pct(&b),
+                    pct(&u)
+                );
+                Ok(b)
+            }
+        }
+    }
+}
+
+fn plan_in(part: &'static Part, g: &Geometry, weights: WeightsMode, ultra: bool) -> Plan {
     let n = g.pes;
     let l = g.num_layers();
     let a = g.act_bits as usize;
@@ -404,9 +554,14 @@ pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Pla
         .into_iter()
         .filter(|t| t.2 > 0)
         .map(|(name, holds, count, depth, width, dist, ports)| {
-            memory(part, name, holds, count, depth, width, dist, ports)
+            if ultra && name == "entries" {
+                ultra_memory(name, holds, count, depth, width)
+            } else {
+                memory(part, name, holds, count, depth, width, dist, ports)
+            }
         })
         .collect();
+    let uram: usize = memories.iter().map(|m| m.uram).sum();
     let bram18: usize = memories.iter().map(|m| m.bram18).sum();
     let bram36: usize = memories.iter().map(|m| m.bram36).sum();
     let tiles = bram36 + bram18.div_ceil(2);
@@ -422,6 +577,13 @@ pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Pla
             "block RAM: {tiles} RAMB36 tiles needed ({bram36} RAMB36 + {bram18} RAMB18), {} available: over by {}",
             part.bram36,
             tiles - part.bram36 as usize
+        ));
+    }
+    if uram > part.uram as usize {
+        over.push(format!(
+            "UltraRAM: {uram} URAM288 needed, {} available: over by {}",
+            part.uram,
+            uram - part.uram as usize
         ));
     }
     if dsp > part.dsp as usize {
@@ -447,7 +609,14 @@ pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Pla
         block_bits,
         part_block_bits: part.bram36 as usize * 36 * 1024,
         part_bram36: part.bram36,
+        uram,
         part_uram: part.uram,
+        entry_ram: if ultra {
+            EntryRam::Ultra
+        } else {
+            EntryRam::Block
+        },
+        entry_ram_why: String::new(),
         dsp,
         part_dsp: part.dsp,
         weights,
@@ -535,6 +704,8 @@ pub struct Request {
     pub gap_bits: Option<u32>,
     /// Where the weights live (`--weights`).
     pub weights: WeightsMode,
+    /// Where the entry memories go (`--entry-ram`).
+    pub entry_ram: EntryRam,
 }
 
 /// [`choose_with`] with only the PE count given (the entry format is searched).
@@ -564,6 +735,7 @@ fn best_format(
     n: usize,
     widths: &[u32],
     weights: WeightsMode,
+    entry_ram: EntryRam,
 ) -> Result<Plan, String> {
     // [layer][width][pe]
     let counts: Vec<Vec<Vec<usize>>> = model
@@ -586,7 +758,11 @@ fn best_format(
             ));
         }
         let entries: usize = per_layer.iter().sum();
-        plans.push((plan_with(part, &g, weights), entries, g.entry_depth));
+        plans.push((
+            plan_placed(part, &g, weights, entry_ram)?,
+            entries,
+            g.entry_depth,
+        ));
     }
     let formats: Vec<FormatCandidate> = plans
         .iter()
@@ -597,20 +773,20 @@ fn best_format(
             padding_entries: entries - nnz,
             entry_depth: *depth,
             bram36_tiles: p.bram36_tiles,
+            uram: p.uram,
             fits: p.fits,
         })
         .collect();
-    let key = |c: &FormatCandidate| (c.bram36_tiles, c.entries, c.gap_bits);
-    let best = formats
-        .iter()
-        .min_by_key(|c| key(c))
-        .expect("at least one width")
-        .clone();
-    let mut p = plans
-        .into_iter()
-        .find(|(p, _, _)| p.gap_bits == best.gap_bits)
-        .expect("the best is a candidate")
-        .0;
+    // Fits first, then the least pressure on block RAM and URAM (the fewest RAMB36 tiles when the
+    // entries are in block RAM), then fewer entries, then the narrower gap.
+    let best_at = (0..plans.len())
+        .min_by_key(|&i| {
+            let (p, entries, _) = &plans[i];
+            (!p.fits, pressure(p), *entries, p.gap_bits)
+        })
+        .expect("at least one width");
+    let best = formats[best_at].clone();
+    let mut p = plans.swap_remove(best_at).0;
     p.why = why(&best, &formats);
     p.formats = formats;
     Ok(p)
@@ -693,18 +869,19 @@ pub fn choose_with(
     let mut closest: Option<Plan> = None;
     let over = |p: &Plan| {
         (
-            p.bram36_tiles.saturating_sub(p.part_bram36 as usize),
+            p.bram36_tiles.saturating_sub(p.part_bram36 as usize)
+                + p.uram.saturating_sub(p.part_uram as usize),
             p.dsp.saturating_sub(p.part_dsp as usize),
         )
     };
     for n in candidates {
-        let p = best_format(model, part, n, &widths, req.weights)?;
+        let p = best_format(model, part, n, &widths, req.weights, req.entry_ram)?;
         if p.fits {
             let g = Geometry::new(model, n, p.gap_bits);
-            let mut full = plan_with(part, &g, req.weights);
+            let mut full = plan_placed(part, &g, req.weights, req.entry_ram)?;
             assert_eq!(
-                (full.bram36_tiles, full.layers.clone()),
-                (p.bram36_tiles, p.layers.clone()),
+                (full.bram36_tiles, full.uram, full.layers.clone()),
+                (p.bram36_tiles, p.uram, p.layers.clone()),
                 "internal error: the sized plan differs from the encoded one"
             );
             full.formats = p.formats;
@@ -725,7 +902,7 @@ pub fn choose_with(
         "network `{}` does not fit {}; the closest of {considered} candidate{} (PE counts x gap widths) \
          is {} PE{} with {}-bit gaps ({}-bit entries, {} RAMB36 tiles): {}. The weights need about {} KiB \
          of entries. What would help: more pruning (a higher `prune`), fewer `weight_bits` or \
-         `codebook_bits`, fewer PEs (--pes), or a bigger part (e.g. {})",
+         `codebook_bits`, fewer PEs (--pes), {}or a bigger part ({})",
         model.name,
         part.name,
         if considered == 1 { "" } else { "s" },
@@ -736,11 +913,25 @@ pub fn choose_with(
         p.bram36_tiles,
         p.over.join("; "),
         bits.div_ceil(8 * 1024),
-        crate::parts::PARTS
-            .iter()
-            .filter(|q| q.bram36 > part.bram36)
-            .map(|q| q.name)
-            .collect::<Vec<_>>()
-            .join(", ")
+        if part.uram > 0 && p.entry_ram != EntryRam::Ultra {
+            format!(
+                "the part's {} URAM288 for the entries (--weights runtime), ",
+                part.uram
+            )
+        } else {
+            String::new()
+        },
+        {
+            let bigger: Vec<&str> = crate::parts::PARTS
+                .iter()
+                .filter(|q| q.bram36 > part.bram36 || q.uram > part.uram)
+                .map(|q| q.name)
+                .collect();
+            if bigger.is_empty() {
+                "none of the parts Bramble knows is bigger".to_string()
+            } else {
+                format!("e.g. {}", bigger.join(", "))
+            }
+        }
     ))
 }

@@ -20,9 +20,11 @@ pub enum NetlistError {
     NoTop { top: String },
 }
 
-/// Cell type prefixes that cut a path: flip-flops, block RAM, DSP, LUT RAM and SRL. Cells whose
-/// type starts with `$` (Yosys internal cells, none after `synth_xilinx`) cut it too.
-const SEQUENTIAL: [&str; 5] = ["FD", "RAMB", "DSP48", "RAM", "SRL"];
+/// Cell type prefixes that cut a path: flip-flops, block RAM, UltraRAM, DSP, LUT RAM and SRL.
+/// Cells whose type starts with `$` (Yosys internal cells, none after `synth_xilinx`) cut it too.
+/// URAM288 reads are synchronous like RAMB's; `../shared/tools/lut_depth.py` predates URAM and
+/// does not list it, so the two agree on every design without UltraRAM.
+const SEQUENTIAL: [&str; 6] = ["FD", "RAMB", "URAM", "DSP48", "RAM", "SRL"];
 
 /// Outputs of LUT, MUXF and CARRY cells, for a cell without `port_directions`.
 const OUTPUTS: [&str; 5] = ["O", "O5", "O6", "CO", "Y"];

@@ -246,6 +246,7 @@ pub const NETLIST_JSON: &str = "yosys_netlist.json";
 pub struct Utilisation {
     pub ramb18: usize,
     pub ramb36: usize,
+    pub uram: usize,
     pub dsp: usize,
     pub lut: usize,
     pub lutram_cells: usize,
@@ -325,6 +326,7 @@ pub fn yosys(b: &BundleDir, family: Family, with_depth: bool) -> Result<Utilisat
     Ok(Utilisation {
         ramb18: count(&|c| c == family.ramb18()),
         ramb36: count(&|c| c == family.ramb36()),
+        uram: count(&|c| c == "URAM288"),
         dsp: count(&|c| c.starts_with("DSP48")),
         lut: count(&|c| c.starts_with("LUT")),
         lutram_cells: count(&|c| {

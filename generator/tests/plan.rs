@@ -144,3 +144,102 @@ fn alex6_fits_xczu9eg_with_the_planners_format() {
     let e = plan::choose_with(&m, part, eie).unwrap_err();
     assert!(e.contains("does not fit xczu9eg"), "{e}");
 }
+
+/// Entry memories and UltraRAM (`--entry-ram`): `ultra` puts them in URAM288 and counts them,
+/// `auto` picks the placement with the lower pressure on the part's memories (a tiny network's
+/// LUT-RAM entries stay put), and `ultra` without run-time weights or on a part without UltraRAM
+/// is refused with the reason.
+#[test]
+fn entry_ram_placement_and_refusals() {
+    let u250 = parts::find("xcu250").unwrap();
+    let runtime = |entry_ram| plan::Request {
+        pes: Some(4),
+        weights: plan::WeightsMode::Runtime,
+        entry_ram,
+        ..Default::default()
+    };
+    let plan_of = |m: &bramble::model::Model, req| match plan::choose_with(m, u250, req) {
+        Ok((g, p)) => (g, p),
+        Err(e) => panic!("{e}"),
+    };
+    let tiny = net(64, 64, 0.2);
+    let (_, t) = plan_of(&tiny, runtime(plan::EntryRam::Auto));
+    assert_eq!((t.entry_ram, t.uram), (plan::EntryRam::Block, 0));
+
+    let m = net(512, 512, 0.2);
+    let (_, auto) = plan_of(&m, runtime(plan::EntryRam::Auto));
+    let (_, block) = plan_of(&m, runtime(plan::EntryRam::Block));
+    let (g, ultra) = plan_of(&m, runtime(plan::EntryRam::Ultra));
+    let e = ultra.memories.iter().find(|x| x.name == "entries").unwrap();
+    assert_eq!((e.style, ultra.entry_ram), ("ultra", plan::EntryRam::Ultra));
+    assert_eq!(ultra.uram, 4 * bramble::bram::uram(e.depth, e.width));
+    assert_eq!(e.width, 2 * g.entry_bits as usize);
+    assert!(ultra.bram36_tiles < block.bram36_tiles);
+    let want = if plan::pressure(&ultra) < plan::pressure(&block) {
+        plan::EntryRam::Ultra
+    } else {
+        plan::EntryRam::Block
+    };
+    assert_eq!(auto.entry_ram, want, "{}", auto.entry_ram_why);
+
+    let bitstream = plan::Request {
+        pes: Some(4),
+        entry_ram: plan::EntryRam::Ultra,
+        ..Default::default()
+    };
+    let err = plan::choose_with(&m, u250, bitstream)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("--weights runtime"), "{err}");
+    let zu9 = parts::find("xczu9eg").unwrap();
+    let err = plan::choose_with(&m, zu9, runtime(plan::EntryRam::Ultra))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("no UltraRAM"), "{err}");
+    // In the bitstream, auto says why the URAM stays unused.
+    let (_, b) = plan_of(
+        &m,
+        plan::Request {
+            pes: Some(4),
+            ..Default::default()
+        },
+    );
+    assert!(
+        b.entry_ram_why.contains("--weights runtime"),
+        "{}",
+        b.entry_ram_why
+    );
+}
+
+/// A network whose entries overflow the block RAM fits once they may go to URAM288: the planner
+/// chooses URAM by itself (`auto`) when the weights load at run time, and the plan's URAM count is
+/// checked against the part.
+#[test]
+fn entries_overflowing_block_ram_go_to_uram() {
+    let m = net(8192, 8192, 0.25);
+    let u55 = parts::find("xcu55c").unwrap();
+    let pinned = |weights| plan::Request {
+        pes: Some(16),
+        weights,
+        ..Default::default()
+    };
+    let err = plan::choose_with(&m, u55, pinned(plan::WeightsMode::Bitstream))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("URAM288 for the entries"), "{err}");
+    let p = match plan::choose_with(&m, u55, pinned(plan::WeightsMode::Runtime)) {
+        Ok((_, p)) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        p.fits && p.entry_ram == plan::EntryRam::Ultra,
+        "{}",
+        p.entry_ram_why
+    );
+    assert!(p.uram > 0 && p.uram <= p.part_uram as usize);
+    assert!(
+        p.entry_ram_why.contains("does not fit"),
+        "{}",
+        p.entry_ram_why
+    );
+}

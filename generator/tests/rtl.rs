@@ -42,14 +42,27 @@ fn bundle_with(
     weights: WeightsMode,
     tdata_bits: u32,
 ) -> Bundle {
-    let part = parts::find(part).unwrap();
     let req = plan::Request {
         pes: Some(pes),
         gap_bits,
         weights,
+        ..Default::default()
     };
+    bundle_req(model, part, req, tb_inputs, tdata_bits)
+}
+
+/// A bundle planned with `req` (`--pes`, `--gap-bits`, `--weights`, `--entry-ram`).
+fn bundle_req(
+    model: &Model,
+    part: &str,
+    req: plan::Request,
+    tb_inputs: Option<Vec<Vec<i64>>>,
+    tdata_bits: u32,
+) -> Bundle {
+    let part = parts::find(part).unwrap();
+    let weights = req.weights;
     let (g, p) = plan::choose_with(model, part, req).unwrap();
-    if let Some(b) = gap_bits {
+    if let Some(b) = req.gap_bits {
         assert_eq!((g.gap_bits, p.gap_bits), (b, b));
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -95,13 +108,15 @@ fn check_bram(b: &Bundle) {
 fn check_bram_with(b: &Bundle, with_depth: bool) -> verify::Utilisation {
     let u = ok(verify::yosys(&b.b, b.family, with_depth));
     assert_eq!(
-        (u.ramb18, u.ramb36),
-        (b.plan.bram18, b.plan.bram36),
-        "Yosys inferred {} RAMB18 + {} RAMB36; the plan predicted {} + {}",
+        (u.ramb18, u.ramb36, u.uram),
+        (b.plan.bram18, b.plan.bram36, b.plan.uram),
+        "Yosys inferred {} RAMB18 + {} RAMB36 + {} URAM288; the plan predicted {} + {} + {}",
         u.ramb18,
         u.ramb36,
+        u.uram,
         b.plan.bram18,
-        b.plan.bram36
+        b.plan.bram36,
+        b.plan.uram
     );
     u
 }
@@ -608,4 +623,32 @@ fn runtime_weights_random_small() {
     lint(&b);
     icarus(&b);
     verilator_tb(&b);
+}
+
+/// Entry memories in UltraRAM (`--weights runtime --entry-ram ultra` on xcu250): lint, Icarus and
+/// Verilator bit-exact after the testbench loads the weights, and Yosys `synth_xilinx -family
+/// xcup` infers exactly the plan's URAM288 (and block RAM) within the LUT-level target.
+#[test]
+fn runtime_weights_entries_in_uram() {
+    let m = spec(5, &[40, 48, 10], 0.35, 16, 4, 10, 0);
+    let inputs = synthetic::inputs(&m, 6, 0.5, 3);
+    let req = plan::Request {
+        pes: Some(3),
+        weights: WeightsMode::Runtime,
+        entry_ram: plan::EntryRam::Ultra,
+        ..Default::default()
+    };
+    let b = bundle_req(&m, "xcu250", req, Some(inputs), 32);
+    let entries = b
+        .plan
+        .memories
+        .iter()
+        .find(|m| m.name == "entries")
+        .unwrap();
+    assert_eq!((entries.style, b.plan.uram), ("ultra", 3), "{:?}", b.plan);
+    lint(&b);
+    icarus(&b);
+    verilator_tb(&b);
+    let u = check_bram_with(&b, true);
+    assert!(u.lut_levels.unwrap() <= 5, "{:?}", u.worst_path);
 }
