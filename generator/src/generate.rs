@@ -183,11 +183,15 @@ impl TopTemplate {
         };
         let shape = |m| crate::weight_image::shape(g, m).expect("every memory has a shape");
         // The PEs slice the bus by their own address widths (with weights in the bitstream the
-        // entry address counts entries, not pair words).
+        // entry address counts entries, not pair words; the codebook's is LayerBits + IdxBits,
+        // one more than its depth needs with a single layer).
         let wl_addr_bits = bramble_abi::weights::Mem::ALL
             .into_iter()
             .map(|m| addr_bits_for(shape(m).depth as usize))
-            .chain([addr_bits_for(entry_depth)])
+            .chain([
+                addr_bits_for(entry_depth),
+                addr_bits_for(g.num_layers()) + g.idx_bits,
+            ])
             .max()
             .unwrap_or(1);
         let wl_data_bits = bramble_abi::weights::Mem::ALL

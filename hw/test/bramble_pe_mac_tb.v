@@ -65,6 +65,9 @@ module bramble_pe_mac_tb #(
   ) u_dut (
     .clk_i         (clk),
     .rst_ni        (rst_n),
+    .cb_wr_en_i    (1'b0),
+    .cb_wr_addr_i  ({(LayerBits+IdxBits){1'b0}}),
+    .cb_wr_data_i  ({CbBits{1'b0}}),
     .layer_i       (layer),
     .item0_valid_i (item0_valid),
     .item0_i       (item0),
