@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn entry_widths_match_yosys() {
         #[rustfmt::skip]
-        let rom: &[((usize, usize), (usize, usize))] = &[
+        let rom = [
             ((1024, 4), (1, 0)), ((2048, 4), (1, 0)), ((2500, 4), (1, 0)), ((4096, 4), (1, 0)),
             ((5000, 4), (0, 1)), ((8192, 4), (0, 1)), ((12000, 4), (3, 0)),
             ((2048, 5), (1, 0)), ((6000, 5), (0, 1)),
@@ -243,7 +243,7 @@ mod tests {
             ((12000, 6), (0, 2)), ((12000, 9), (0, 3)), ((12000, 13), (9, 0)),
             ((12000, 16), (11, 0)),
         ];
-        for &((d, w), want) in rom {
+        for ((d, w), want) in rom {
             let p = pack(d, w, ROM_2R);
             assert_eq!((p.ramb18, p.ramb36), want, "rom_2r {d}x{w}: {p:?}");
         }
