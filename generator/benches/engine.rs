@@ -7,7 +7,9 @@
 //!
 //! Run: `cargo bench -p bramble --bench engine` (add `-- --quick` for the 1024x1024 case on 8
 //! and 64 PEs only, `-- --yosys` to add synthesis, `-- --yosys-only` for synthesis alone,
-//! `-- --yosys-64` to add the 64-PE design to synthesis). Needs verilator (and yosys).
+//! `-- --yosys-64` to add the 64-PE design to synthesis, `-- --runtime` to synthesise the designs
+//! with `--weights runtime`: weight loader and write ports, entries as pair words). Needs
+//! verilator (and yosys).
 
 use bramble::encode::encode;
 use bramble::generate::{self, Options};
@@ -107,14 +109,26 @@ fn run_case(c: &Case, part: &str) -> Row {
 }
 
 /// Yosys utilisation of one design, printed as a table row; returns (LUT, SRL + LUT RAM cells, FF).
-fn yosys_row(label: &str, m: &Model, part: &str, pes: usize) -> (usize, usize, usize) {
+fn yosys_row(
+    label: &str,
+    m: &Model,
+    part: &str,
+    pes: usize,
+    weights: plan::WeightsMode,
+) -> (usize, usize, usize) {
     let tmp = tempfile::tempdir().unwrap();
     let part = parts::find(part).unwrap();
-    let (g, p) = plan::choose(m, part, Some(pes)).unwrap();
+    let req = plan::Request {
+        pes: Some(pes),
+        weights,
+        ..Default::default()
+    };
+    let (g, p) = plan::choose_with(m, part, req).unwrap();
     let dir = tmp.path().join("b");
     let opts = Options {
         tb_inputs: None,
         tb_count: 1,
+        weights,
         ..Default::default()
     };
     let bundle = generate::generate(m, part, &g, &p, &opts).unwrap();
@@ -122,9 +136,14 @@ fn yosys_row(label: &str, m: &Model, part: &str, pes: usize) -> (usize, usize, u
     let b = BundleDir::scratch(&dir).unwrap_or_else(|e| panic!("{e}"));
     let u = verify::yosys(&b, part.family, true).unwrap_or_else(|e| panic!("{e}"));
     println!(
-        "| {label}, {} (`-family {}`), {pes} PEs | {} | {} | {} | {} | {} | {} (plan {}) | {} (plan {}) | {} | {} |",
+        "| {label}, {} (`-family {}`), {pes} PEs{} | {} | {} | {} | {} | {} | {} (plan {}) | {} (plan {}) | {} | {} |",
         part.name,
         part.family.yosys_family(),
+        if weights == plan::WeightsMode::Runtime {
+            ", run-time weights"
+        } else {
+            ""
+        },
         u.lut,
         u.srl,
         u.lutram_cells,
@@ -149,6 +168,11 @@ fn main() {
     let yosys_only = args.iter().any(|a| a == "--yosys-only");
     let yosys = yosys_only || args.iter().any(|a| a == "--yosys");
     let yosys64 = args.iter().any(|a| a == "--yosys-64");
+    let weights = if args.iter().any(|a| a == "--runtime") {
+        plan::WeightsMode::Runtime
+    } else {
+        plan::WeightsMode::Bitstream
+    };
     let big = |pes| Case {
         name: "1024x1024",
         cols: 1024,
@@ -217,8 +241,8 @@ fn main() {
         println!("| design | LUT | SRL | LUT RAM cells | FF | CARRY | RAMB18 | RAMB36 | DSP | LUT levels |");
         println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         let jet = bramble::benchmarks::jet("jet_70pruned").unwrap();
-        let (l4, m4, f4) = yosys_row("jet_70pruned", &jet, "xc7z020", 4);
-        let (l8, m8, f8) = yosys_row("jet_70pruned", &jet, "xc7z020", 8);
+        let (l4, m4, f4) = yosys_row("jet_70pruned", &jet, "xc7z020", 4, weights);
+        let (l8, m8, f8) = yosys_row("jet_70pruned", &jet, "xc7z020", 8, weights);
         println!(
             "per PE (8 PEs - 4 PEs) / 4 on xc7z020: LUT {:.0}, SRL + LUT RAM cells {:.0}, FF {:.0}",
             (l8 as f64 - l4 as f64) / 4.0,
@@ -226,9 +250,9 @@ fn main() {
             (f8 as f64 - f4 as f64) / 4.0
         );
         let m = model(&big(8), 42);
-        yosys_row("1024x1024", &m, "xczu9eg", 8);
+        yosys_row("1024x1024", &m, "xczu9eg", 8, weights);
         if yosys64 {
-            yosys_row("1024x1024", &m, "xczu9eg", 64);
+            yosys_row("1024x1024", &m, "xczu9eg", 64, weights);
         }
     }
 }
