@@ -51,7 +51,7 @@ fn measure(filters: &[String], name: &str, m: &Model, part: &str, pes: usize, in
     }
     let busy: u64 = batch.cycles.iter().sum();
     println!(
-        "{name:<18} {:<8} {pes:>2} PEs {:>5} inputs {:>9.0} cycles/s ({:>9.0} per CPU-second) {:>7.1} inferences/s {:>7.0} cycles/inference (START->DONE {:.0}; the rest is AXI transfers) library {}",
+        "{name:<18} {:<8} {pes:>2} PEs {:>5} inputs {:>9.0} cycles/s ({:>9.0} per CPU-second) {:>7.1} inferences/s {:>7.0} cycles/inference (compute {:.0}; the rest is I/O not hidden by it) library {}",
         part.name,
         inputs.len(),
         cycles as f64 / wall,

@@ -697,11 +697,7 @@ pub fn generate_with(
     files.push(("plan.json".into(), pj.into_bytes()));
     files.push(("model.json".into(), model.canonical_bytes()));
 
-    let port = |size, f: crate::model::Format| Port {
-        size,
-        bits: f.bits,
-        frac_bits: f.frac_bits,
-    };
+    let (input, output, layers) = manifest_network(model, g);
     let manifest = Manifest {
         format: bramble_abi::manifest::FORMAT.into(),
         format_version: bramble_abi::manifest::FORMAT_VERSION,
@@ -715,24 +711,9 @@ pub fn generate_with(
         act_bits: g.act_bits,
         tdata_bits: opts.tdata_bits,
         gap_bits: g.gap_bits,
-        input: port(model.input.size, model.input.format),
-        output: port(model.output_size(), model.output()),
-        layers: model
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, layer)| bramble_abi::manifest::Layer {
-                name: layer.name.to_string(),
-                inputs: layer.cols(),
-                outputs: layer.rows(),
-                relu: layer.activation == crate::model::Activation::Relu,
-                in_frac: model.in_format(l).frac_bits,
-                out_frac: layer.out.frac_bits,
-                nonzeros: layer.weights.nnz(),
-                gap_bits: g.formats[l].gap_bits,
-                entries: g.formats[l].entries,
-            })
-            .collect(),
+        input,
+        output,
+        layers,
         weights: bramble_abi::manifest::Weights {
             mode: opts.weights.name().into(),
             image: crate::weight_image::IMAGE_FILE.into(),
@@ -757,6 +738,40 @@ pub fn generate_with(
         .map_err(|e| Error::Plan(format!("internal error: generated manifest invalid: {e}")))?;
     files.push((MANIFEST_FILE.into(), manifest.to_json().into_bytes()));
     Ok(Bundle { manifest, files })
+}
+
+/// The network's part of a manifest: the input and output ports and the layers (with the entry
+/// format of geometry `g`). Shared by full bundles and weights-only bundles (`--geometry-of`).
+pub(crate) fn manifest_network(
+    model: &Model,
+    g: &Geometry,
+) -> (Port, Port, Vec<bramble_abi::manifest::Layer>) {
+    let port = |size, f: crate::model::Format| Port {
+        size,
+        bits: f.bits,
+        frac_bits: f.frac_bits,
+    };
+    let layers = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| bramble_abi::manifest::Layer {
+            name: layer.name.to_string(),
+            inputs: layer.cols(),
+            outputs: layer.rows(),
+            relu: layer.activation == crate::model::Activation::Relu,
+            in_frac: model.in_format(l).frac_bits,
+            out_frac: layer.out.frac_bits,
+            nonzeros: layer.weights.nnz(),
+            gap_bits: g.formats[l].gap_bits,
+            entries: g.formats[l].entries,
+        })
+        .collect();
+    (
+        port(model.input.size, model.input.format),
+        port(model.output_size(), model.output()),
+        layers,
+    )
 }
 
 impl Bundle {

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bramble_abi::manifest::{FileEntry, Manifest, Port, MANIFEST_FILE};
+use bramble_abi::manifest::{FileEntry, Manifest, MANIFEST_FILE};
 
 use crate::error::{Error, Result};
 use crate::generate::Bundle;
@@ -162,11 +162,7 @@ pub fn weights_only(model: &Model, old: &OldGeometry, g: &Geometry) -> Result<Bu
         (weight_image::IMAGE_FILE.into(), image.to_bytes()),
         ("model.json".into(), model.canonical_bytes()),
     ];
-    let port = |size, f: crate::model::Format| Port {
-        size,
-        bits: f.bits,
-        frac_bits: f.frac_bits,
-    };
+    let (input, output, layers) = crate::generate::manifest_network(model, g);
     let manifest = Manifest {
         format: bramble_abi::manifest::FORMAT.into(),
         format_version: bramble_abi::manifest::FORMAT_VERSION,
@@ -181,24 +177,9 @@ pub fn weights_only(model: &Model, old: &OldGeometry, g: &Geometry) -> Result<Bu
         act_bits: g.act_bits,
         tdata_bits: om.tdata_bits,
         gap_bits: g.gap_bits,
-        input: port(model.input.size, model.input.format),
-        output: port(model.output_size(), model.output()),
-        layers: model
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, layer)| bramble_abi::manifest::Layer {
-                name: layer.name.to_string(),
-                inputs: layer.cols(),
-                outputs: layer.rows(),
-                relu: layer.activation == crate::model::Activation::Relu,
-                in_frac: model.in_format(l).frac_bits,
-                out_frac: layer.out.frac_bits,
-                nonzeros: layer.weights.nnz(),
-                gap_bits: g.formats[l].gap_bits,
-                entries: g.formats[l].entries,
-            })
-            .collect(),
+        input,
+        output,
+        layers,
         weights: bramble_abi::manifest::Weights {
             mode: "runtime".into(),
             image: weight_image::IMAGE_FILE.into(),

@@ -891,7 +891,7 @@ fn cycle_summary(c: &[u64]) -> String {
     }
     let mean = c.iter().sum::<u64>() as f64 / c.len() as f64;
     format!(
-        "{} inputs bit-exact; cycles START->DONE min {} mean {mean:.1} max {}",
+        "{} inputs bit-exact; compute cycles per input (the engine's cycle counter) min {} mean {mean:.1} max {}",
         c.len(),
         c.iter().min().unwrap(),
         c.iter().max().unwrap()
