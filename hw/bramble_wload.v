@@ -416,7 +416,8 @@ module bramble_wload #(
 
   assign s_axis_tready_o = ready;
   assign loaded_o        = loaded_q && !err_q;
-  assign loaded_set_o    = loaded_set_q;
+  // A word right after END's CRC word sets the error in the clock loaded_q is set: no pulse then.
+  assign loaded_set_o    = loaded_set_q && !err_q;
   assign error_o         = err_q;
   assign words_o         = words_q;
   assign hash_o          = hash_q;

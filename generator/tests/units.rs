@@ -1,8 +1,10 @@
 //! Unit testbenches of the engine's stage modules that have a contract of their own
 //! (`hw/test/*_tb.v`): the SRL FIFO (order, `empty_o`, the registered `room_o` margin), the
 //! scanner (exactly the non-zero activations, each once, `bc_end_o` after the last), the
-//! accumulate stage (the read-after-write forwarding) and the stream input and output (the
-//! packing, backpressure, framing and TLAST rules of docs/register-map.md "Streams"). Each testbench is self-checking and
+//! accumulate stage (the read-after-write forwarding), the stream input and output (the
+//! packing, backpressure, framing and TLAST rules of docs/register-map.md "Streams") and the
+//! run-time weight loader (the image's records, every error case, the CRC, `clear_i`, both TDATA
+//! widths; docs/bundle.md "Weight loading"). Each testbench is self-checking and
 //! prints `UNIT PASS <module> ...` or `UNIT FAIL <module> ...`; this test compiles it with
 //! `iverilog -g2005 -Wall` once per parameter set, runs it under `vvp`, and lints the module
 //! under test with the same parameters (`verilator --lint-only -Wall`, any warning fails).
@@ -283,7 +285,91 @@ const AXIS_OUT: Unit = Unit {
     ],
 };
 
-const UNITS: &[&Unit] = &[&FIFO, &SCANNER, &PE_MAC, &AXIS_IN, &AXIS_OUT];
+const WLOAD: Unit = Unit {
+    module: "bramble_wload",
+    deps: &[],
+    tb_only: &["Seed"],
+    cases: &[
+        // 32-bit TDATA, three PEs, bias words of two chunks, a three-entry layer table.
+        Case {
+            params: &[
+                ("NumPes", "3"),
+                ("TdataBits", "32"),
+                ("AddrBits", "5"),
+                ("EntryWidth", "18"),
+                ("EntryDepth", "20"),
+                ("PtrWidth", "7"),
+                ("PtrDepth", "12"),
+                ("BiasWidth", "40"),
+                ("BiasDepth", "10"),
+                ("CbWidth", "16"),
+                ("CbDepth", "16"),
+                ("LayersDepth", "3"),
+            ],
+            image: None,
+        },
+        // 64-bit TDATA (two words per beat, TREADY every other clock), eight PEs, entry words
+        // of three chunks, the codebook filling the 6-bit bus, one layer.
+        Case {
+            params: &[
+                ("NumPes", "8"),
+                ("TdataBits", "64"),
+                ("AddrBits", "6"),
+                ("EntryWidth", "72"),
+                ("EntryDepth", "9"),
+                ("PtrWidth", "10"),
+                ("PtrDepth", "33"),
+                ("BiasWidth", "48"),
+                ("BiasDepth", "8"),
+                ("CbWidth", "8"),
+                ("CbDepth", "64"),
+                ("LayersDepth", "1"),
+                ("Seed", "2"),
+            ],
+            image: None,
+        },
+        // The loader of the tiny snapshot design with run-time weights (3-bit bus).
+        Case {
+            params: &[
+                ("NumPes", "2"),
+                ("TdataBits", "32"),
+                ("AddrBits", "3"),
+                ("EntryWidth", "5"),
+                ("EntryDepth", "6"),
+                ("PtrWidth", "3"),
+                ("PtrDepth", "5"),
+                ("BiasWidth", "17"),
+                ("BiasDepth", "3"),
+                ("CbWidth", "8"),
+                ("CbDepth", "8"),
+                ("LayersDepth", "2"),
+                ("Seed", "3"),
+            ],
+            image: None,
+        },
+        // 64-bit TDATA, one PE, bias words of three chunks, a memory as deep as the bus.
+        Case {
+            params: &[
+                ("NumPes", "1"),
+                ("TdataBits", "64"),
+                ("AddrBits", "4"),
+                ("EntryWidth", "64"),
+                ("EntryDepth", "16"),
+                ("PtrWidth", "12"),
+                ("PtrDepth", "5"),
+                ("BiasWidth", "96"),
+                ("BiasDepth", "3"),
+                ("CbWidth", "32"),
+                ("CbDepth", "16"),
+                ("LayersDepth", "2"),
+                ("Seed", "4"),
+            ],
+            image: None,
+        },
+    ],
+};
+
+const UNITS: &[&Unit] = &[&FIFO, &SCANNER, &PE_MAC, &AXIS_IN, &AXIS_OUT, &WLOAD];
 
 /// Run `cmd` in `dir` with a deadline; returns (success, stdout + stderr).
 fn run(mut cmd: Command, dir: &Path) -> (bool, String) {
@@ -473,6 +559,11 @@ fn axis_in_packing_and_framing() {
 #[test]
 fn axis_out_packing_backpressure_tlast() {
     check_unit(&AXIS_OUT);
+}
+
+#[test]
+fn wload_records_errors_crc() {
+    check_unit(&WLOAD);
 }
 
 /// Every testbench in `hw/test/` is run above, and none of them reaches a bundle: the embedded
