@@ -18,7 +18,8 @@
 // >= NumPes (or not 0 for the layer table), a record of zero words or one past the memory's
 // depth, a word after END, or an END whose CRC word differs from the CRC of every word before
 // the END header. Nothing is written after an error. loaded_o: an END matched with no error;
-// hash_o then holds the CRC (0 after reset and clear_i).
+// hash_o then holds the CRC (0 after reset, clear_i and any error: WHASH never names weights
+// that failed to load).
 `resetall
 `timescale 1ns/1ps
 `default_nettype none
@@ -420,7 +421,7 @@ module bramble_wload #(
   assign loaded_set_o    = loaded_set_q && !err_q;
   assign error_o         = err_q;
   assign words_o         = words_q;
-  assign hash_o          = hash_q;
+  assign hash_o          = err_q ? 32'd0 : hash_q;
   assign wr_pe_o         = wr_pe_q;
   assign wr_layers_o     = wr_layers_q;
   assign wr_mem_o        = wr_mem_q;

@@ -144,7 +144,8 @@ pub const WWORDS: Reg = Reg {
 };
 /// WHASH (RO): CRC-32 of the weights the engine holds ([`crate::weights::crc32`]): for weights
 /// in the bitstream, the generated image's CRC as a constant; for weights loaded at run time,
-/// the CRC of the last image whose END record checked (0 after reset or WCTRL.CLEAR).
+/// the CRC of the last image whose END record checked (0 after reset, WCTRL.CLEAR, or while
+/// WSTATUS.ERROR is set: an error, even a word after a good END, also clears LOADED).
 pub const WHASH: Reg = Reg {
     name: "WHASH",
     offset: 0x6C,

@@ -173,6 +173,12 @@ impl Loader {
             }
         };
         self.since_clear.push(w);
+        if self.error {
+            // As the RTL (hw/bramble_wload.v): an error drops LOADED and WHASH reads 0, so
+            // neither names weights that failed to load (a word after END included).
+            self.loaded = false;
+            self.whash = 0;
+        }
     }
 }
 
