@@ -587,7 +587,9 @@ fn runtime_weights_jet_70pruned_tdata64() {
 }
 
 /// A random network in block RAM on UltraScale+, 64-bit TDATA: the loader's two words per beat,
-/// several chunks per bias word (wide accumulators), empty rows and columns.
+/// several chunks per bias word (wide accumulators), empty rows and columns. 9-bit entries (4-bit
+/// index, 5-bit gap) as 18-bit pair words: Yosys packs them into the 18-bit-wide block RAM ports
+/// with their parity bits, and its RAMB18/RAMB36 counts equal the plan.
 #[test]
 fn runtime_weights_random_bram_tdata64() {
     let m = spec(10, &[300, 400, 32], 0.2, 16, 4, 16, 5);
@@ -596,10 +598,24 @@ fn runtime_weights_random_bram_tdata64() {
         &m,
         "xczu9eg",
         4,
-        None,
+        Some(5),
         Some(inputs),
         WeightsMode::Runtime,
         64,
+    );
+    let e = b
+        .plan
+        .memories
+        .iter()
+        .find(|m| m.name == "entries")
+        .unwrap();
+    assert_eq!(b.plan.entry_bits, 9);
+    assert!(
+        e.block() && e.width == 18,
+        "entries as 18-bit pair words in block RAM: {} x {} ({})",
+        e.depth,
+        e.width,
+        e.style
     );
     lint(&b);
     icarus(&b);
