@@ -615,20 +615,36 @@ fn print_plan(out: &mut impl Write, p: &plan::Plan) -> Result<()> {
         p.entry_bits, p.gap_bits
     )?;
     if !p.formats.is_empty() {
+        // URAM288 per candidate only when some candidate puts entries there.
+        let uram = p.formats.iter().any(|c| c.uram > 0);
+        let uram_col = |v: String| {
+            if uram {
+                format!(" {v:>7}")
+            } else {
+                String::new()
+            }
+        };
         writeln!(
             out,
-            "{:>8} {:>6} {:>10} {:>10} {:>8} {:>7}",
-            "gap bits", "entry", "entries", "padding", "tiles", "fits"
+            "{:>8} {:>6} {:>10} {:>10} {:>8}{} {:>7}",
+            "gap bits",
+            "entry",
+            "entries",
+            "padding",
+            "tiles",
+            uram_col("URAM".into()),
+            "fits"
         )?;
         for c in &p.formats {
             writeln!(
                 out,
-                "{:>8} {:>6} {:>10} {:>10} {:>8} {:>7}{}",
+                "{:>8} {:>6} {:>10} {:>10} {:>8}{} {:>7}{}",
                 c.gap_bits,
                 c.entry_bits,
                 c.entries,
                 c.padding_entries,
                 c.bram36_tiles,
+                uram_col(c.uram.to_string()),
                 if c.fits { "yes" } else { "no" },
                 if c.gap_bits == p.gap_bits {
                     "  <- chosen"

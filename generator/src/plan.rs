@@ -435,6 +435,12 @@ pub fn plan_with(part: &'static Part, g: &Geometry, weights: WeightsMode) -> Pla
 /// How full the most used of block RAM and URAM would be, in parts per million of the part's:
 /// the planner's measure of a plan's cost (lower keeps more headroom).
 pub fn pressure(p: &Plan) -> u64 {
+    pressure_of(p.bram36_tiles, p.part_bram36, p.uram, p.part_uram)
+}
+
+/// [`pressure`] from the counts: the larger of RAMB36 tiles / part and URAM288 / part, in
+/// millionths (`u64::MAX` for a resource used that the part lacks).
+fn pressure_of(bram36_tiles: usize, part_bram36: u32, uram: usize, part_uram: u32) -> u64 {
     let frac = |used: usize, have: u32| {
         if have == 0 {
             if used == 0 {
@@ -446,7 +452,7 @@ pub fn pressure(p: &Plan) -> u64 {
             used as u64 * 1_000_000 / have as u64
         }
     };
-    frac(p.bram36_tiles, p.part_bram36).max(frac(p.uram, p.part_uram))
+    frac(bram36_tiles, part_bram36).max(frac(uram, part_uram))
 }
 
 /// [`plan_with`] with the entry memories placed as `entry_ram` says. `auto`: in URAM288 when the
@@ -787,35 +793,58 @@ fn best_format(
         .expect("at least one width");
     let best = formats[best_at].clone();
     let mut p = plans.swap_remove(best_at).0;
-    p.why = why(&best, &formats);
+    p.why = why(&best, &formats, p.part_bram36, p.part_uram);
     p.formats = formats;
     Ok(p)
 }
 
-/// The plan's "why" for the chosen format.
-fn why(best: &FormatCandidate, formats: &[FormatCandidate]) -> String {
+/// The plan's "why" for the chosen format: the same key as the choice (fits, then the pressure on
+/// block RAM and URAM, then fewer entries, then the narrower gap), in words.
+fn why(
+    best: &FormatCandidate,
+    formats: &[FormatCandidate],
+    part_bram36: u32,
+    part_uram: u32,
+) -> String {
     let b = best.gap_bits;
     let layers = format!(
         "every layer uses the design's {b} bits (the entry word is {} bits wide whatever a \
          layer's gap, and a wider gap never adds entries, so a narrower gap saves no tile)",
         best.entry_bits
     );
+    let cost = |c: &FormatCandidate| {
+        (
+            !c.fits,
+            pressure_of(c.bram36_tiles, part_bram36, c.uram, part_uram),
+        )
+    };
+    let memory = |c: &FormatCandidate| {
+        if c.uram > 0 {
+            format!("{} RAMB36 tiles and {} URAM288", c.bram36_tiles, c.uram)
+        } else {
+            format!("{} RAMB36 tiles", c.bram36_tiles)
+        }
+    };
     if formats.len() == 1 {
         return format!(
-            "gap {b} bits pinned by --gap-bits ({} RAMB36 tiles, {} entries); {layers}",
-            best.bram36_tiles, best.entries
+            "gap {b} bits pinned by --gap-bits ({}, {} entries); {layers}",
+            memory(best),
+            best.entries
         );
     }
-    let tied: Vec<&FormatCandidate> = formats
-        .iter()
-        .filter(|c| c.bram36_tiles == best.bram36_tiles)
-        .collect();
+    let tied: Vec<&FormatCandidate> = formats.iter().filter(|c| cost(c) == cost(best)).collect();
+    let least = if best.uram > 0 {
+        "the least pressure on the part's block RAM and URAM (the larger of the two fractions used)"
+    } else {
+        "the fewest"
+    };
     let mut s = format!(
-        "gap {b} bits ({}-bit entries) needs {} RAMB36 tiles, the fewest of gap widths {}..={}",
+        "gap {b} bits ({}-bit entries) needs {}, {least} of gap widths {}..={}{}",
         best.entry_bits,
-        best.bram36_tiles,
+        memory(best),
         formats.first().map_or(b, |c| c.gap_bits),
         formats.last().map_or(b, |c| c.gap_bits),
+        if best.fits { "" } else { " (none fits)" },
     );
     if tied.len() > 1 {
         let others: Vec<String> = tied
@@ -825,10 +854,13 @@ fn why(best: &FormatCandidate, formats: &[FormatCandidate]) -> String {
             .collect();
         let fewest = tied.iter().filter(|c| c.entries == best.entries).count() == 1;
         s += &format!(
-            "; {} bits need as many, and {}",
+            "; {} bits need as much, and {}",
             others.join(", "),
             if fewest {
-                format!("{b} bits store the fewest entries ({})", best.entries)
+                format!(
+                    "{b} bits store the fewest entries of those ({})",
+                    best.entries
+                )
             } else {
                 format!(
                     "of those storing the fewest entries ({}) {b} bits is the narrowest",

@@ -242,4 +242,18 @@ fn entries_overflowing_block_ram_go_to_uram() {
         "{}",
         p.entry_ram_why
     );
+    // The format's reason names the URAM it weighed and never claims fewer entries than a
+    // candidate that stores fewer.
+    assert!(p.why.contains("URAM288"), "{}", p.why);
+    let chosen = p.formats.iter().find(|c| c.gap_bits == p.gap_bits).unwrap();
+    if p.why.contains("store the fewest entries") {
+        let tied_min = p
+            .formats
+            .iter()
+            .filter(|c| c.fits && c.bram36_tiles == chosen.bram36_tiles && c.uram == chosen.uram)
+            .map(|c| c.entries)
+            .min()
+            .unwrap();
+        assert_eq!(chosen.entries, tied_min, "{}", p.why);
+    }
 }
