@@ -43,6 +43,14 @@ pub fn read_old(dir: &Path) -> Result<OldGeometry> {
     manifest
         .check_files(dir)
         .map_err(|e| err(dir, e.to_string()))?;
+    if manifest.weights.weights_only {
+        return Err(err(
+            dir,
+            "it is a weights-only bundle (made by `--geometry-of`, no rtl/); pass the bundle \
+             with the engine it was made for"
+                .into(),
+        ));
+    }
     if !manifest.runtime_weights() {
         return Err(err(
             dir,
@@ -83,6 +91,10 @@ pub fn read_old(dir: &Path) -> Result<OldGeometry> {
 
 /// The geometry of `model` on `old`'s engine, or the first parameter that differs.
 pub fn fit(model: &Model, old: &OldGeometry) -> Result<Geometry> {
+    // What every engine needs of a network (one activation width, sizes the registers hold),
+    // named per layer, before the comparison with this engine's geometry.
+    let part = crate::parts::find(&old.manifest.part).map_err(|e| old.err(e))?;
+    crate::plan::check_target(model, part).map_err(|e| old.err(e))?;
     let o = &old.geometry;
     let mut g = Geometry::new(model, o.pes, o.gap_bits);
     if g.layers.len() != o.layers.len() {
@@ -273,6 +285,9 @@ mod tests {
         let m = Manifest::load(&out).unwrap();
         m.check_files(&out).unwrap();
         assert!(!out.join("rtl").exists());
+        // A weights-only bundle is not an engine to fit another network to.
+        let e = read_old(&out).err().unwrap().to_string();
+        assert!(e.contains("weights-only bundle"), "{e}");
     }
 
     #[test]
@@ -295,6 +310,15 @@ mod tests {
         );
         let e = msg(net(2, &[16, 32, 8], 1.0), &old);
         assert!(e.contains("accumulators need"), "{e}");
+        // One hidden layer narrower than the others: refused with the layer and the field named
+        // (the engine computes at one activation width), not compared at the widest only.
+        let mut narrow = net(2, &[16, 32, 8], 0.3);
+        narrow.layers[0].out.bits = 8;
+        let e = msg(narrow, &old);
+        assert!(
+            e.contains("layer `") && e.contains("act_bits 8 differs"),
+            "{e}"
+        );
         // An entry memory too shallow for the new network (its accumulators raised to fit).
         let new = net(1, &[16, 32, 8], 0.3);
         old.geometry.entry_depth = 10;

@@ -126,7 +126,7 @@ enum Cmd {
         /// runtime`): NET must have its geometry (layer shapes, formats) and fit its memories.
         /// The output is a weights-only bundle for `bramble-host load-weights` and `--weights`.
         #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["part", "board", "clock_mhz",
-            "tb_input", "hls", "tdata_bits", "gap_bits"])]
+            "tb_input", "tb_count", "hls", "tdata_bits", "gap_bits", "pes", "weights", "entry_ram"])]
         geometry_of: Option<PathBuf>,
     },
     /// Compile the bundle's HLS kernel with g++ (cached) and run inputs through it. Same output

@@ -488,3 +488,72 @@ fn plan_reports_the_entry_format_and_gap_bits_is_checked() {
         assert!(out.stderr.contains("--gap-bits"), "{}", out.stderr);
     }
 }
+
+/// `--geometry-of` as a user types it, with relative paths: a run-time-weights bundle, then the
+/// weights of another network of the same shapes as a weights-only bundle (the image, no RTL).
+/// A weights-only bundle is refused as the engine to fit to, and options `--geometry-of` would
+/// ignore are refused by the command line; neither leaves an output directory behind.
+#[test]
+fn geometry_of_from_the_command_line() {
+    let dir = tiny_dir(TINY_YAML);
+    let d = dir.path();
+    let scaled: Vec<T> = tiny_tensors()
+        .into_iter()
+        .map(|mut t| {
+            t.data.iter_mut().for_each(|x| *x *= -0.5);
+            t
+        })
+        .collect();
+    write_npz(&d.join("w2.npz"), &scaled, false);
+    std::fs::write(
+        d.join("net2.yaml"),
+        TINY_YAML
+            .replace("name: tiny", "name: tiny2")
+            .replace("w.npz", "w2.npz"),
+    )
+    .unwrap();
+    let gen = |args: &[&str]| {
+        let mut a = vec!["generate"];
+        a.extend_from_slice(args);
+        bramble_in(d, &a)
+    };
+    gen(&[
+        "net.yaml",
+        "--part",
+        "xc7z020",
+        "--weights",
+        "runtime",
+        "-o",
+        "eng",
+    ])
+    .expect_ok("run-time-weights bundle");
+    gen(&["net2.yaml", "--geometry-of", "eng", "-o", "w2"]).expect_ok("weights-only bundle");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("w2/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["weights"]["weights_only"], true, "{m}");
+    assert_eq!(m["name"], "tiny2");
+    assert!(d.join("w2/weights/weights.bin").is_file());
+    assert!(!d.join("w2/rtl").exists());
+
+    let out = gen(&["net2.yaml", "--geometry-of", "w2", "-o", "w3"]);
+    assert_clean_failure(
+        &out,
+        "weights-only bundle as BUNDLE",
+        &["weights-only bundle"],
+    );
+    assert!(!d.join("w3").exists());
+
+    let out = gen(&[
+        "net2.yaml",
+        "--geometry-of",
+        "eng",
+        "--pes",
+        "2",
+        "-o",
+        "w4",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+    assert!(!d.join("w4").exists());
+}
