@@ -548,6 +548,14 @@ pub fn generate_with(
         )));
     }
     let runtime = opts.weights == WeightsMode::Runtime;
+    if runtime && hls.is_some() {
+        return Err(Error::Plan(
+            "--hls with --weights runtime: the HLS kernel keeps its weights in its own arrays \
+             and has no weight loader; generate the HLS kernel from a bundle with --weights \
+             bitstream (the default)"
+                .into(),
+        ));
+    }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let packing = bramble_abi::stream::Packing::new(opts.tdata_bits, g.act_bits)
         .map_err(|e| Error::Plan(format!("--tdata-bits: {e}")))?;

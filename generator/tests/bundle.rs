@@ -557,3 +557,27 @@ fn geometry_of_from_the_command_line() {
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
     assert!(!d.join("w4").exists());
 }
+
+/// The HLS kernel has no weight loader: `--hls --weights runtime` is refused with the reason,
+/// and nothing is written.
+#[test]
+fn hls_with_runtime_weights_is_refused() {
+    let dir = tiny_dir(TINY_YAML);
+    let d = dir.path();
+    let out = bramble_in(
+        d,
+        &[
+            "generate",
+            "net.yaml",
+            "--part",
+            "xczu9eg",
+            "--weights",
+            "runtime",
+            "--hls",
+            "-o",
+            "b",
+        ],
+    );
+    assert_clean_failure(&out, "--hls --weights runtime", &["no weight loader"]);
+    assert!(!d.join("b").exists());
+}
