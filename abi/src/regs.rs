@@ -222,8 +222,9 @@ pub const WCTRL_CLEAR: u32 = 1 << 1;
 /// it since WCTRL.CLEAR, with no ERROR. Always 1 when the weights are in the bitstream. While it
 /// is 0 on a run-time-weights design, CONTROL.START and SCTRL.RUN are ignored.
 pub const WSTATUS_LOADED: u32 = 1 << 0;
-/// WSTATUS bit 1 ERROR (sticky until CLEAR): a record named an unknown memory or PE, ran past the
-/// memory's depth, or an END's CRC did not match.
+/// WSTATUS bit 1 ERROR (sticky until CLEAR): a header with bits [31:16] set, a record that named
+/// an unknown memory or PE, had zero words or ran past the memory's depth, a word after END, or
+/// an END whose CRC did not match. An error also clears LOADED and makes WHASH read 0.
 pub const WSTATUS_ERROR: u32 = 1 << 1;
 /// WSTATUS bit 2 RUNTIME (constant): this design's weight memories are loaded at run time.
 pub const WSTATUS_RUNTIME: u32 = 1 << 2;
