@@ -89,6 +89,11 @@ fn ok<T>(r: verify::Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The plan's entry memory.
+fn entries(p: &plan::Plan) -> &plan::Memory {
+    p.memories.iter().find(|m| m.name == "entries").unwrap()
+}
+
 fn lint(b: &Bundle) {
     ok(verify::lint(&b.b));
 }
@@ -461,12 +466,7 @@ macro_rules! gap_net {
             icarus(&b);
             verilator_tb(&b);
             if $yosys {
-                let e = b
-                    .plan
-                    .memories
-                    .iter()
-                    .find(|m| m.name == "entries")
-                    .unwrap();
+                let e = entries(&b.plan);
                 assert!(e.block(), "the entry memory is in block RAM: {e:?}");
                 check_bram(&b);
             }
@@ -562,12 +562,7 @@ fn runtime_weights_jet_70pruned() {
         manifest.memory_images
     );
     assert!(!b.b.rtl().join("pe0_entries.mem").exists());
-    let entries = b
-        .plan
-        .memories
-        .iter()
-        .find(|m| m.name == "entries")
-        .unwrap();
+    let entries = entries(&b.plan);
     assert_eq!(entries.width, 16, "pair words of two 8-bit entries");
     lint(&b);
     icarus(&b);
@@ -603,12 +598,7 @@ fn runtime_weights_random_bram_tdata64() {
         WeightsMode::Runtime,
         64,
     );
-    let e = b
-        .plan
-        .memories
-        .iter()
-        .find(|m| m.name == "entries")
-        .unwrap();
+    let e = entries(&b.plan);
     assert_eq!(b.plan.entry_bits, 9);
     assert!(
         e.block() && e.width == 18,
@@ -655,12 +645,7 @@ fn runtime_weights_entries_in_uram() {
         ..Default::default()
     };
     let b = bundle_req(&m, "xcu250", req, Some(inputs), 32);
-    let entries = b
-        .plan
-        .memories
-        .iter()
-        .find(|m| m.name == "entries")
-        .unwrap();
+    let entries = entries(&b.plan);
     assert_eq!((entries.style, b.plan.uram), ("ultra", 3), "{:?}", b.plan);
     lint(&b);
     icarus(&b);
