@@ -46,7 +46,8 @@ module bramble_pe #(
   parameter integer BiasBlock     = 0,
   parameter integer CbBlock       = 0,
   parameter integer AccBlock      = 1,
-  // Memory images: MemPrefix + "entries.mem", "ptr_even.mem", "ptr_odd.mem", "bias.mem".
+  // Memory images: MemPrefix + "entries.mem", "ptr_even.mem", "ptr_odd.mem", "bias.mem" (a "*"
+  // in MemPrefix is this PE's k of u_pe<k> in the simulation library, bramble_defs.vh).
   parameter         MemPrefix     = "pe0_",
   parameter         CbFile        = "codebook.mem",
   // 1 = weights loaded at run time (no images; write ports fed by the loader's bus, and the
@@ -92,6 +93,11 @@ module bramble_pe #(
   output wire [RowBits-1:0]       out_addr_o,
   output wire [ActBits-1:0]       out_data_o
 );
+  // Keep the PE a module of its own in Verilator: with the same parameters for every PE (the
+  // simulation library's top passes MemPrefix "pe*_" to all), its code is compiled once and
+  // shared by all PEs, which keeps the model small enough for the instruction cache
+  // (docs/benchmarks.md, "Verilator throughput"). Other tools ignore the comment.
+  /*verilator no_inline_module*/
 
   localparam integer ItemBits = RowBits + IdxBits + ActBits;
 

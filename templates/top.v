@@ -214,7 +214,15 @@ module {{ top }} #(
     .wl_data_o        (wl_data)
   );
 
-  // Every PE takes the same numbers; only its index and memory images differ.
+  // Every PE takes the same numbers; only its index and memory images differ. In the Verilator
+  // simulation library (BRAMBLE_MEM_DIR_PLUSARG) the images differ too only at run time: every
+  // PE gets the prefix "pe*_" and `BRAMBLE_READMEMH reads k from the instance name u_pe<k>, so
+  // all PEs are one module and Verilator compiles the PE once instead of {{ num_pes }} times.
+`ifdef BRAMBLE_MEM_DIR_PLUSARG
+`define {{ top_upper }}_PE_PREFIX(P) "pe*_"
+`else
+`define {{ top_upper }}_PE_PREFIX(P) P
+`endif
 `define {{ top_upper }}_PE_PARAMS \
     .ActBits (ActBits), .IdxBits (IdxBits), .CbBits (CbBits), \
     .AccBits (AccBits), .LayerBits (LayerBits), .EntryDepth (EntryDepth), \
@@ -234,9 +242,10 @@ module {{ top }} #(
     .wl_we_i (wl_we[K]), .wl_mem_i (wl_mem), .wl_addr_i (wl_addr), .wl_data_i (wl_data)
 {% for pe in pes %}
   // PE {{ pe }}: output rows i with i mod {{ num_pes }} == {{ pe }}{% if runtime_weights %}, weights from the loader (PE field {{ pe }}){% else %}, images pe{{ pe }}_*.mem{% endif %}
-  bramble_pe #(`{{ top_upper }}_PE_PARAMS, .MemPrefix ("pe{{ pe }}_"))
+  bramble_pe #(`{{ top_upper }}_PE_PARAMS, .MemPrefix (`{{ top_upper }}_PE_PREFIX("pe{{ pe }}_")))
     u_pe{{ pe }} (`{{ top_upper }}_PE_PORTS({{ pe }}));
 {% endfor %}
+`undef {{ top_upper }}_PE_PREFIX
 `undef {{ top_upper }}_PE_PARAMS
 `undef {{ top_upper }}_PE_PORTS
 

@@ -436,22 +436,63 @@ pub fn defs(gap_bits: u32) -> String {
     );
     // The one place the memory primitives load an image: a file name relative to the tool's
     // working directory, or (in the Verilator simulation library, which defines
-    // BRAMBLE_MEM_DIR_PLUSARG) inside the directory the host passes as a plusarg.
-    s.push_str(&format!(
-        "\n// `BRAMBLE_READMEMH(file, mem): an initial block loading a memory image (hex).\n\
-         `ifdef BRAMBLE_MEM_DIR_PLUSARG\n\
-         `define BRAMBLE_READMEMH(FILE, MEM) \\\n\
-         \x20 initial begin : bramble_readmemh \\\n\
-         \x20   reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] dir; \\\n\
-         \x20   reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] path; \\\n\
-         \x20   if ($value$plusargs(\"{MEM_DIR_PLUSARG}=%s\", dir)) $sformat(path, \"%0s/%0s\", dir, FILE); \\\n\
-         \x20   else path = FILE; \\\n\
-         \x20   $readmemh(path, MEM); \\\n\
-         \x20 end\n\
-         `else\n\
-         `define BRAMBLE_READMEMH(FILE, MEM) initial $readmemh(FILE, MEM);\n\
-         `endif\n"
-    ));
+    // BRAMBLE_MEM_DIR_PLUSARG) inside the directory the host passes as a plusarg. There the
+    // generated top gives every PE the same image prefix "pe*_", so that all PEs are one module
+    // and Verilator compiles the PE once (docs/benchmarks.md, "Verilator throughput"); the "*"
+    // becomes k of the PE instance u_pe<k> the memory sits in, read from its instance path.
+    s.push_str(
+        &r#"
+// `BRAMBLE_READMEMH(file, mem): an initial block loading a memory image (hex). In the
+// simulation library (built by Verilator with BRAMBLE_MEM_DIR_PLUSARG) the image is
+// <dir>/<file> (+@DIRARG@=<dir>), and a "*" in <file> stands for k of the PE instance u_pe<k>
+// the memory is part of.
+`ifdef BRAMBLE_MEM_DIR_PLUSARG
+`define BRAMBLE_READMEMH(FILE, MEM) \
+  initial begin : bramble_readmemh \
+    reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] dir; \
+    reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] path; \
+    reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] name; \
+    reg [8*`BRAMBLE_MEM_PATH_BYTES-1:0] scope; \
+    integer i; \
+    integer k; \
+    integer star; \
+    integer pe; \
+    integer digits; \
+    name = FILE; \
+    star = -1; \
+    for (i = 0; i < `BRAMBLE_MEM_PATH_BYTES; i = i + 1) \
+      if (star < 0 && name[8*i +: 8] == "*") star = i; \
+    if (star >= 0) begin \
+      $sformat(scope, "%m"); \
+      pe = -1; \
+      for (i = `BRAMBLE_MEM_PATH_BYTES - 1; i >= 5; i = i - 1) \
+        if (pe < 0 && scope[8*i +: 8] == "." && scope[8*(i-4) +: 32] == "u_pe" && \
+            scope[8*(i-5) +: 8] >= "0" && scope[8*(i-5) +: 8] <= "9") begin \
+          pe = 0; \
+          digits = 1; \
+          for (k = i - 5; k >= 0; k = k - 1) \
+            if (digits != 0 && scope[8*k +: 8] >= "0" && scope[8*k +: 8] <= "9") \
+              pe = pe * 10 + scope[8*k +: 8] - "0"; \
+            else digits = 0; \
+        end \
+      if (pe < 0) begin \
+        $display("bramble: %0s is not inside a PE instance u_pe<k> (image %0s)", scope, FILE); \
+        $finish; \
+      end \
+      $sformat(name, "%0s%0d%0s", name >> (8 * (star + 1)), pe, \
+               (name << (8 * (`BRAMBLE_MEM_PATH_BYTES - star))) >> \
+               (8 * (`BRAMBLE_MEM_PATH_BYTES - star))); \
+    end \
+    if ($value$plusargs("@DIRARG@=%s", dir)) $sformat(path, "%0s/%0s", dir, name); \
+    else path = name; \
+    $readmemh(path, MEM); \
+  end
+`else
+`define BRAMBLE_READMEMH(FILE, MEM) initial $readmemh(FILE, MEM);
+`endif
+"#
+        .replace("@DIRARG@", MEM_DIR_PLUSARG),
+    );
 
     s.push_str("\n`endif // BRAMBLE_DEFS_VH\n");
     s
