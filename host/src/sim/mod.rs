@@ -92,6 +92,9 @@ const DMA_STEP_CHUNK: u64 = 4096;
 /// The register side of the harness's AXI DMA model.
 pub struct SimDmaRegs {
     harness: Arc<Mutex<Harness>>,
+    /// Interrupt lines (bit 0 MM2S, bit 1 S2MM) high at the last `wait_irq`: a line already
+    /// reported is not an interrupt again until the driver has cleared it.
+    reported: u32,
 }
 
 impl DmaRegs for SimDmaRegs {
@@ -105,8 +108,11 @@ impl DmaRegs for SimDmaRegs {
         lock(&self.harness).dma_write32(offset, value);
         Ok(())
     }
-    /// Simulates until S2MM's interrupt line (or an error interrupt), `timeout` of wall-clock
-    /// time, or a cycle budget.
+    /// Simulates until an interrupt line rises that was not high at the last call (as a board's
+    /// interrupt fires once per event), stepping until S2MM's line or an error interrupt, at
+    /// most `timeout` of wall-clock time or a cycle budget. Reporting a line that merely stays
+    /// high (MM2S's, once the whole batch is sent) would send the driver into its sleeping poll
+    /// while the simulation only advanced by its register reads.
     fn wait_irq(&mut self, timeout: Duration) -> Result<Event> {
         let mut h = lock(&self.harness);
         if h.finished() {
@@ -115,22 +121,29 @@ impl DmaRegs for SimDmaRegs {
                 detail: format!("the design executed $finish at cycle {}", h.cycles()),
             });
         }
+        let fresh = |level: u32, reported: &mut u32| {
+            let new = level & !*reported;
+            *reported = level;
+            new != 0
+        };
+        if fresh(h.dma_irq(), &mut self.reported) {
+            return Ok(Event::Fired);
+        }
         let began = Instant::now();
         let mut stepped = 0;
         while stepped < EVENT_CYCLE_BUDGET {
-            if h.dma_irq() != 0 {
+            let n = h.step_until_dma_irq(2, DMA_STEP_CHUNK);
+            stepped += n;
+            if fresh(h.dma_irq(), &mut self.reported) {
                 return Ok(Event::Fired);
             }
-            stepped += h.step_until_dma_irq(2, DMA_STEP_CHUNK);
-            if began.elapsed() >= timeout {
+            // n == 0: S2MM's line (or an error) is high already and was reported; stepping
+            // cannot bring a new one, the driver reads the status registers.
+            if n == 0 || began.elapsed() >= timeout {
                 break;
             }
         }
-        Ok(if h.dma_irq() != 0 {
-            Event::Fired
-        } else {
-            Event::Quiet
-        })
+        Ok(Event::Quiet)
     }
     fn sim_cycles(&self) -> Option<u64> {
         Some(lock(&self.harness).cycles())
@@ -300,6 +313,7 @@ impl SimBackend {
         Ok(AxiDma::new(
             SimDmaRegs {
                 harness: self.harness.clone(),
+                reported: 0,
             },
             SimDmaBuffer {
                 harness: self.harness.clone(),
